@@ -1,0 +1,39 @@
+# policybot — `make demo` runs the bot on the bundled corpus, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: setup demo test lint typecheck clean
+
+setup: $(STAMP)
+
+# torch is pinned to the CPU build that installs from local disk; a plain `torch` requirement would pull CUDA.
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: setup
+	$(BIN)/policybot index
+	$(BIN)/policybot ask "Can SoundCloud use my tracks to train AI?"
+	$(BIN)/policybot ask "My label uploaded my album: does the AI clause apply?"
+
+lint: setup
+	$(BIN)/ruff check bot tests eval
+	$(BIN)/ruff format --check bot tests eval
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

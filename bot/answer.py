@@ -1,0 +1,99 @@
+"""The extractive answer: a lead line naming platform, document and version, then the deciding excerpts
+quoted verbatim and numbered. Deterministic, offline, no language model."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from .dates import human_date
+from .question import Question
+from .types import Answer, Citation, Hit
+
+
+def choose_hits(hits: Sequence[Hit], services: Sequence[str], limit: int, min_similarity: float) -> list[Hit]:
+    """The hits worth quoting: the best one, then others nearly as good, one per platform named first."""
+    if not hits:
+        return []
+    top = hits[0].score
+    good = [h for h in hits if h.score >= top * 0.75 and (h.similarity >= min_similarity or h.bm25_rank == 1)]
+    good = good or [hits[0]]
+    chosen: list[Hit] = []
+    # When a question names several platforms, each gets its best clause before any gets a second one.
+    for service in services:
+        for hit in hits:
+            if hit.provenance.service == service and hit not in chosen:
+                chosen.append(hit)
+                break
+    for hit in good:
+        if len(chosen) >= limit:
+            break
+        if hit not in chosen:
+            chosen.append(hit)
+    return chosen[: max(limit, len(services))]
+
+
+def _document_phrase(citation: Citation) -> str:
+    p = citation.provenance
+    kind = {"statement": "statement", "help": "help page", "note": "note"}.get(p.kind, "")
+    title = p.title if p.kind == "terms" else f"{p.title} ({kind})" if kind else p.title
+    region = f", {p.region} version" if p.region not in ("global", "") else ""
+    return f"{p.service}'s {title}{region} ({p.date_label})"
+
+
+def compose_text(citations: Sequence[Citation]) -> str:
+    """The answer as text: for each document, a lead line, then its quoted excerpts with their sections."""
+    lines: list[str] = []
+    current = ""
+    for citation in citations:
+        phrase = _document_phrase(citation)
+        if phrase != current:
+            if lines:
+                lines.append("")
+            verb = "says" if citation.provenance.kind != "terms" else "say"
+            lines.append(f"{phrase} {verb}:")
+            current = phrase
+        excerpt = " ".join(citation.excerpt.split())
+        lines.append(f"[{citation.n}] “{excerpt}” ({citation.section_path})")
+    return "\n".join(lines)
+
+
+def citation_notes(citations: Sequence[Citation], as_of: date | None) -> list[str]:
+    notes: list[str] = []
+    for citation in citations:
+        if citation.newer_version:
+            note = (
+                f"[{citation.n}] is the version in force "
+                f"{'on ' + human_date(as_of) if as_of else 'then'} ({citation.provenance.date_label}); "
+                f"a newer version exists ({citation.newer_version})."
+            )
+            notes.append(note)
+    kinds = {c.provenance.kind for c in citations}
+    if "terms" in kinds and kinds - {"terms"}:
+        notes.append(
+            "Statements and help pages explain a platform's position but do not bind it; the terms are the contract."
+        )
+    elif kinds and "terms" not in kinds:
+        notes.append(
+            "These quotes are not from binding terms: check the platform's terms for what it may do."
+        )
+    return notes
+
+
+def abstain(question: str, reason: str, text: str, q: Question | None = None) -> Answer:
+    return Answer(
+        question=question,
+        text=text,
+        abstained=True,
+        reason=reason,
+        services=q.services if q else (),
+        as_of=q.as_of if q else None,
+    )
+
+
+def services_sentence(services: Sequence[str]) -> str:
+    if not services:
+        return "no platforms yet (run `policybot index`)"
+    if len(services) == 1:
+        return services[0]
+    return ", ".join(services[:-1]) + " and " + services[-1]

@@ -1,0 +1,211 @@
+"""The one `ask()` and `search()` that the command line, the chat page, the HTTP API and the evaluation call."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from .answer import abstain, choose_hits, citation_notes, compose_text, services_sentence
+from .citations import make_citation
+from .dates import human_date
+from .errors import UnverifiedExcerpt
+from .lexical import expand_query
+from .question import Question, clean_question, read_question
+from .retrieval import Searcher, open_searcher
+from .settings import Settings
+from .types import Answer, Citation, Hit
+
+log = logging.getLogger(__name__)
+
+
+def _today() -> date:
+    return date.today()
+
+
+def _resolve_services(searcher: Searcher, names: Sequence[str]) -> tuple[str, ...]:
+    """Canonical platform names for `--service` values (any case, any alias)."""
+    from .services import find_services
+
+    resolved: list[str] = []
+    for name in names:
+        known, _ = find_services(name, searcher.services)
+        exact = [s for s in searcher.services if s.casefold() == name.strip().casefold()]
+        match = exact[0] if exact else (known[0].name if known else None)
+        if match is None:
+            raise_unknown_service(name, searcher.services)
+        assert match is not None
+        resolved.append(match)
+    return tuple(dict.fromkeys(resolved))
+
+
+def raise_unknown_service(name: str, services: Sequence[str]) -> None:
+    from .errors import BadQuestion
+
+    raise BadQuestion(f"unknown platform {name!r}; the index has {services_sentence(list(services))}")
+
+
+def ask(
+    question: str,
+    settings: Settings | None = None,
+    *,
+    service: Sequence[str] | str | None = None,
+    as_of: date | None = None,
+    searcher: Searcher | None = None,
+) -> Answer:
+    """Answer `question` from the indexed terms, quoting verified excerpts, or abstain and say why."""
+    began = time.perf_counter()
+    settings = settings or Settings()
+    text = clean_question(question, settings.max_question_chars)
+    searcher = searcher or open_searcher(settings)
+    timings: dict[str, float] = {}
+    q = read_question(text, searcher.services, today=_today())
+    forced = _resolve_services(searcher, [service] if isinstance(service, str) else list(service or ()))
+    if forced:
+        q = _with(q, services=forced, unknown_services=())
+    if as_of is not None:
+        q = _with(q, as_of=as_of)
+    answer = _answer(q, searcher, settings, timings)
+    timings["total_ms"] = (time.perf_counter() - began) * 1000
+    return Answer(
+        question=text,
+        text=answer.text,
+        abstained=answer.abstained,
+        citations=answer.citations,
+        reason=answer.reason,
+        services=q.services,
+        as_of=q.as_of,
+        notes=answer.notes,
+        timings_ms={k: round(v, 2) for k, v in timings.items()},
+    )
+
+
+def _with(q: Question, **changes: Any) -> Question:
+    from dataclasses import replace
+
+    return replace(q, **changes)
+
+
+def _answer(q: Question, searcher: Searcher, settings: Settings, timings: dict[str, float]) -> Answer:
+    have = services_sentence(searcher.services)
+    if q.instruction:
+        return abstain(
+            q.text,
+            "instruction",
+            "I only quote what platforms' terms say, and I don't follow instructions given in a question. "
+            "Ask about a platform's terms, e.g. “Can SoundCloud train AI on my tracks?”",
+            q,
+        )
+    if q.task:
+        return abstain(
+            q.text,
+            "off_topic",
+            "I answer questions about platforms' terms by quoting them; I can't do other tasks. "
+            f"I have the terms of {have}.",
+            q,
+        )
+    if q.unknown_services and not q.services:
+        missing = services_sentence(list(q.unknown_services))
+        return abstain(
+            q.text, "unknown_service", f"I don't have {_possessive(missing)} terms; I have {have}.", q
+        )
+    if q.services and not searcher.versions_in_force(q.as_of, q.services):
+        earliest = min(
+            d.versions[0].provenance.version_date for d in searcher.documents if d.service in q.services
+        )
+        when = human_date(q.as_of) if q.as_of else "that date"
+        return abstain(
+            q.text,
+            "no_version",
+            f"I have no version of {services_sentence(list(q.services))}'s documents in force on {when}; "
+            f"the earliest I have is dated {human_date(earliest)}.",
+            q,
+        )
+    hits = searcher.retrieve(
+        q.topic,
+        services=q.services,
+        as_of=q.as_of,
+        k=max(settings.max_citations * 3, settings.k),
+        timings=timings,
+    )
+    best = max((h.similarity for h in hits), default=0.0)
+    if not hits or best < settings.min_similarity:
+        scope = f" in {services_sentence(list(q.services))}'s documents" if q.services else ""
+        return abstain(
+            q.text,
+            "no_evidence" if q.services else "off_topic",
+            f"I couldn't find anything that answers this{scope}, so I won't guess. "
+            f"I answer from the terms of {have}.",
+            q,
+        )
+    began = time.perf_counter()
+    citations = _cite(
+        choose_hits(hits, q.services, settings.max_citations, settings.min_similarity), q, searcher, settings
+    )
+    timings["compose_ms"] = (time.perf_counter() - began) * 1000
+    if not citations:
+        return abstain(
+            q.text, "no_evidence", "I found passages but could not verify them against the stored terms.", q
+        )
+    notes = citation_notes(citations, q.as_of)
+    if q.unknown_services:
+        notes.insert(0, f"I don't have {_possessive(services_sentence(list(q.unknown_services)))} terms.")
+    return Answer(
+        question=q.text,
+        text=compose_text(citations),
+        abstained=False,
+        citations=tuple(citations),
+        services=q.services,
+        as_of=q.as_of,
+        notes=tuple(notes),
+    )
+
+
+def _possessive(name: str) -> str:
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
+
+
+def _cite(hits: Sequence[Hit], q: Question, searcher: Searcher, settings: Settings) -> list[Citation]:
+    stems = list(dict.fromkeys(expand_query(q.topic)))
+    citations: list[Citation] = []
+    for hit in hits:
+        doc = searcher.document_of(hit.provenance.version_id)
+        latest = doc.latest.provenance
+        newer = latest.date_label if latest.version_id != hit.provenance.version_id else ""
+        try:
+            citation = make_citation(
+                len(citations) + 1,
+                hit,
+                stems,
+                searcher.store.text,
+                max_chars=settings.max_excerpt_chars,
+                newer_version=newer,
+            )
+        except UnverifiedExcerpt as exc:
+            log.warning("dropped a citation: %s", exc)
+            continue
+        citations.append(citation)
+    return citations
+
+
+def search(
+    query: str,
+    settings: Settings | None = None,
+    *,
+    k: int | None = None,
+    service: Sequence[str] | str | None = None,
+    as_of: date | None = None,
+    searcher: Searcher | None = None,
+) -> list[Hit]:
+    """Retrieval only: the best chunks for `query`, with scores, restricted like `ask()`."""
+    settings = settings or Settings()
+    text = clean_question(query, settings.max_question_chars)
+    searcher = searcher or open_searcher(settings)
+    q = read_question(text, searcher.services, today=_today())
+    services = (
+        _resolve_services(searcher, [service] if isinstance(service, str) else list(service or ()))
+        or q.services
+    )
+    return searcher.retrieve(q.topic, services=services, as_of=as_of or q.as_of, k=k or settings.k)

@@ -1,0 +1,263 @@
+"""Building the index: corpus → clauses → chunks → embeddings → a new Chroma generation, published atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .chunks import make_chunks
+from .clauses import parse_clauses
+from .corpus import load_corpus
+from .embeddings import MODEL_NAME, MiniLMEmbeddings, get_embedder
+from .errors import IndexBusy
+from .settings import Settings
+from .store import Generation, IndexStore, date_to_int, open_store, provenance_metadata
+from .types import Chunk, Clause, Corpus, DocumentVersion, IndexReport
+
+PARSER_VERSION = "3"
+"""Bump when clause parsing or chunking changes, so an unchanged corpus is still re-indexed once."""
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): how far a long stage has got."""
+
+
+def _nothing(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def chunk_corpus(corpus: Corpus) -> tuple[list[Clause], list[Chunk]]:
+    clauses: list[Clause] = []
+    chunks: list[Chunk] = []
+    for version in corpus.versions:
+        for clause in parse_clauses(version):
+            clauses.append(clause)
+            chunks.extend(make_chunks(clause))
+    return clauses, chunks
+
+
+def latest_versions(versions: Sequence[DocumentVersion]) -> set[str]:
+    """Version ids of the newest version of each document (by stated date, then by recording date)."""
+    newest: dict[str, DocumentVersion] = {}
+    for version in versions:
+        p = version.provenance
+        key = (p.version_date, p.recorded or p.version_date)
+        held = newest.get(p.doc_key)
+        if held is None or key >= (
+            held.provenance.version_date,
+            held.provenance.recorded or held.provenance.version_date,
+        ):
+            newest[p.doc_key] = version
+    return {v.provenance.version_id for v in newest.values()}
+
+
+def fingerprint(chunks: Sequence[Chunk], versions: Sequence[DocumentVersion]) -> str:
+    digest = hashlib.sha256(f"{MODEL_NAME}|{PARSER_VERSION}".encode())
+    for chunk_id in sorted(c.chunk_id for c in chunks):
+        digest.update(chunk_id.encode())
+    for version in sorted(versions, key=lambda v: v.provenance.version_id):
+        digest.update(json.dumps(provenance_metadata(version.provenance), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def build_manifest(
+    corpus: Corpus,
+    clauses: Sequence[Clause],
+    chunks: Sequence[Chunk],
+    generation: Generation,
+    sources: Sequence[str],
+) -> dict[str, Any]:
+    clause_counts: dict[str, int] = {}
+    chunk_counts: dict[str, int] = {}
+    for clause in clauses:
+        clause_counts[clause.provenance.version_id] = clause_counts.get(clause.provenance.version_id, 0) + 1
+    for chunk in chunks:
+        vid = chunk.clause.provenance.version_id
+        chunk_counts[vid] = chunk_counts.get(vid, 0) + 1
+    documents: dict[str, dict[str, Any]] = {}
+    for version in corpus.versions:
+        p = version.provenance
+        doc = documents.setdefault(
+            p.doc_key,
+            {
+                "service": p.service,
+                "document": p.document,
+                "title": p.title,
+                "kind": p.kind,
+                "region": p.region,
+                "url": p.source_url,
+                "versions": [],
+            },
+        )
+        doc["title"], doc["url"], doc["kind"] = p.title, p.source_url or doc["url"], p.kind
+        doc["versions"].append(
+            {
+                "version_id": p.version_id,
+                "date": p.version_date.isoformat(),
+                "date_statement": p.date_statement,
+                "recorded": p.recorded.isoformat() if p.recorded else None,
+                "text_sha256": p.text_sha256,
+                "clauses": clause_counts.get(p.version_id, 0),
+                "chunks": chunk_counts.get(p.version_id, 0),
+                "path": version.path,
+                "provenance": provenance_metadata(p),
+            }
+        )
+    for doc in documents.values():
+        doc["versions"].sort(key=lambda v: (v["date"], v["recorded"] or v["date"]))
+    return {
+        "generation": generation.name,
+        "created": generation.created,
+        "fingerprint": generation.fingerprint,
+        "model": MODEL_NAME,
+        "parser_version": PARSER_VERSION,
+        "sources": list(sources),
+        "documents": sorted(
+            documents.values(), key=lambda d: (d["service"].casefold(), d["document"], d["region"])
+        ),
+        "problems": [str(p) for p in corpus.problems],
+        "counts": {"versions": len(corpus.versions), "clauses": len(clauses), "chunks": len(chunks)},
+    }
+
+
+def chunk_metadata(chunk: Chunk, latest: bool) -> dict[str, Any]:
+    """What Chroma keeps beside each chunk: enough to filter and to place it; the rest is in the manifest."""
+    clause = chunk.clause
+    p = clause.provenance
+    return {
+        "service": p.service,
+        "version_id": p.version_id,
+        "version_date": date_to_int(p.version_date),
+        "latest": latest,
+        "section": json.dumps(list(clause.section), ensure_ascii=False),
+        "label": clause.label,
+        "start": chunk.start,
+        "end": chunk.end,
+        "clause_start": clause.start,
+        "clause_end": clause.end,
+        "text_hash": chunk.text_hash,
+    }
+
+
+def build_index(
+    corpus_dirs: Sequence[Path | str],
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    embedder: MiniLMEmbeddings | None = None,
+    store: IndexStore | None = None,
+) -> IndexReport:
+    """Index `corpus_dirs` into a new generation and publish it; a no-op when nothing changed.
+
+    Text already embedded in the serving generation is not embedded again. The serving generation keeps
+    answering until the new one is complete.
+    """
+    from filelock import FileLock, Timeout
+
+    began = time.perf_counter()
+    report = progress or _nothing
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.data_dir / "index.lock"))
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise IndexBusy(
+            f"another `policybot index` is running on {settings.data_dir} (lock {lock.lock_file}); "
+            "wait for it to finish and run this again"
+        ) from None
+    try:
+        report("load", 0, 1)
+        corpus = load_corpus(corpus_dirs)
+        report("load", 1, 1)
+        clauses, chunks = chunk_corpus(corpus)
+        store = store or open_store(settings)
+        print_ = fingerprint(chunks, corpus.versions)
+        current = store.current()
+        documents = len({v.provenance.doc_key for v in corpus.versions})
+        if current is not None and current.fingerprint == print_:
+            return IndexReport(
+                documents=documents,
+                versions=len(corpus.versions),
+                clauses=len(clauses),
+                chunks=len(chunks),
+                embedded=0,
+                seconds=time.perf_counter() - began,
+                generation=current.name,
+                unchanged=True,
+                problems=corpus.problems,
+            )
+        known = store.embeddings_by_hash(current) if current is not None else {}
+        embedder = embedder or get_embedder(settings.embed_batch_size, settings.embed_precision)
+        vectors, embedded = _embed(chunks, known, embedder, report)
+        generation = store.new_generation(print_)
+        latest = latest_versions(corpus.versions)
+        store.put_texts({v.provenance.text_sha256: v.text for v in corpus.versions})
+        ids = [c.chunk_id for c in chunks]
+        unique = _unique_positions(ids)
+        report("write", 0, len(unique))
+        store.add_chunks(
+            generation,
+            [ids[i] for i in unique],
+            [vectors[chunks[i].text_hash] for i in unique],
+            [chunks[i].text for i in unique],
+            [chunk_metadata(chunks[i], chunks[i].clause.provenance.version_id in latest) for i in unique],
+        )
+        report("write", len(unique), len(unique))
+        manifest = build_manifest(corpus, clauses, chunks, generation, [str(d) for d in corpus_dirs])
+        store.publish(generation, manifest)
+        _drop_old(store, keep={generation.name, current.name if current else ""})
+        return IndexReport(
+            documents=documents,
+            versions=len(corpus.versions),
+            clauses=len(clauses),
+            chunks=len(unique),
+            embedded=embedded,
+            seconds=time.perf_counter() - began,
+            generation=generation.name,
+            unchanged=False,
+            problems=corpus.problems,
+        )
+    finally:
+        lock.release()
+
+
+def _unique_positions(ids: Sequence[str]) -> list[int]:
+    seen: set[str] = set()
+    positions = []
+    for i, chunk_id in enumerate(ids):
+        if chunk_id not in seen:
+            seen.add(chunk_id)
+            positions.append(i)
+    return positions
+
+
+def _embed(
+    chunks: Sequence[Chunk], known: dict[str, Any], embedder: MiniLMEmbeddings, report: Progress
+) -> tuple[dict[str, Any], int]:
+    """Vectors for every chunk's text hash: reused where known, computed once per distinct text otherwise."""
+    vectors = dict(known)
+    todo: dict[str, str] = {}
+    for chunk in chunks:
+        if chunk.text_hash not in vectors:
+            todo.setdefault(chunk.text_hash, chunk.embed_text)
+    hashes = list(todo)
+    # Similar lengths together: padding is what a CPU spends most of its time on.
+    hashes.sort(key=lambda h: len(todo[h]))
+    step = 256
+    report("embed", 0, len(hashes))
+    for start in range(0, len(hashes), step):
+        part = hashes[start : start + step]
+        for text_hash, vector in zip(part, embedder.encode([todo[h] for h in part]), strict=True):
+            vectors[text_hash] = vector
+        report("embed", min(start + step, len(hashes)), len(hashes))
+    return vectors, len(hashes)
+
+
+def _drop_old(store: IndexStore, keep: set[str]) -> None:
+    """Keep the new generation and the one before it (queries in flight may still read it)."""
+    for name in store.generations():
+        if name not in keep:
+            store.drop_generation(name)
