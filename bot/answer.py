@@ -3,7 +3,7 @@ quoted verbatim and numbered. Deterministic, offline, no language model."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 
 from .dates import human_date
@@ -30,7 +30,9 @@ def choose_hits(hits: Sequence[Hit], services: Sequence[str], limit: int, min_si
             break
         if hit not in chosen:
             chosen.append(hit)
-    return chosen[: max(limit, len(services))]
+    chosen = chosen[: max(limit, len(services))]
+    # Binding terms lead; statements and help pages follow, each group in order of relevance.
+    return sorted(chosen, key=lambda h: h.provenance.kind != "terms")
 
 
 def _document_phrase(citation: Citation) -> str:
@@ -70,14 +72,22 @@ def citation_notes(citations: Sequence[Citation], as_of: date | None) -> list[st
             notes.append(note)
     kinds = {c.provenance.kind for c in citations}
     if "terms" in kinds and kinds - {"terms"}:
+        binding = _numbers(c.n for c in citations if c.provenance.kind == "terms")
+        other = _numbers(c.n for c in citations if c.provenance.kind != "terms")
         notes.append(
-            "Statements and help pages explain a platform's position but do not bind it; the terms are the contract."
+            f"{binding} {'is' if ',' not in binding else 'are'} from the terms, which bind the platform; "
+            f"{other} {'is' if ',' not in other else 'are'} from statements or help pages, which explain "
+            "its position but do not bind it."
         )
     elif kinds and "terms" not in kinds:
         notes.append(
             "These quotes are not from binding terms: check the platform's terms for what it may do."
         )
     return notes
+
+
+def _numbers(ns: Iterable[int]) -> str:
+    return ", ".join(f"[{n}]" for n in ns)
 
 
 def abstain(question: str, reason: str, text: str, q: Question | None = None) -> Answer:

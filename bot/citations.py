@@ -35,11 +35,14 @@ def select_excerpt(text: str, query_stems: Sequence[str], max_chars: int) -> tup
             last += 1
         return spans[first][0], spans[last][1]
     first = last = best
-    # Grow over neighbours that also share words with the question, within the size limit.
-    while first > 0 and scores[first - 1] > 0 and spans[last][1] - spans[first - 1][0] <= max_chars:
+    # Grow over neighbours that answer nearly as well, within the size limit.
+    enough = max(1, (scores[best] + 1) // 2)
+    while first > 0 and scores[first - 1] >= enough and spans[last][1] - spans[first - 1][0] <= max_chars:
         first -= 1
     while (
-        last + 1 < len(spans) and scores[last + 1] > 0 and spans[last + 1][1] - spans[first][0] <= max_chars
+        last + 1 < len(spans)
+        and scores[last + 1] >= enough
+        and spans[last + 1][1] - spans[first][0] <= max_chars
     ):
         last += 1
     # A very short sentence rarely stands alone ("This is not the case."): add the one after it.

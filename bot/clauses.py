@@ -56,7 +56,7 @@ def parse_clauses(version: DocumentVersion) -> list[Clause]:
     text = version.text
     clauses: list[Clause] = []
     stack: list[_Heading] = []
-    counters: dict[tuple[str, ...], int] = {}
+    counters: dict[tuple[int, ...], int] = {}
     title_dropped = False
     for item in _scan(text):
         if isinstance(item, _Heading):
@@ -72,9 +72,10 @@ def parse_clauses(version: DocumentVersion) -> list[Clause]:
         if start >= end or not _has_words(text[start:end]):
             continue
         section = tuple(h.text for h in stack)
-        counters[section] = counters.get(section, 0) + 1
-        marker = _MARKER.match(text, start, end)
-        label = _marker_label(marker.group("m")) if marker else f"¶{counters[section]}"
+        place = tuple(h.position for h in stack)  # two sections may share a name; each counts its own ¶
+        counters[place] = counters.get(place, 0) + 1
+        marker = _MARKER.match(text[start : min(end, start + 40)])
+        label = _marker_label(marker.group("m")) if marker else f"¶{counters[place]}"
         clauses.append(
             Clause(
                 provenance=version.provenance,

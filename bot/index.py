@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from .settings import Settings
 from .store import Generation, IndexStore, date_to_int, open_store, provenance_metadata
 from .types import Chunk, Clause, Corpus, DocumentVersion, IndexReport
 
-PARSER_VERSION = "3"
+PARSER_VERSION = "4"
 """Bump when clause parsing or chunking changes, so an unchanged corpus is still re-indexed once."""
 
 Progress = Callable[[str, int, int], None]
@@ -39,18 +40,20 @@ def chunk_corpus(corpus: Corpus) -> tuple[list[Clause], list[Chunk]]:
     return clauses, chunks
 
 
+def version_order(version: DocumentVersion) -> tuple[date, int, date]:
+    """How versions of one document follow each other: by stated date; on the same date the fuller text
+    (a complete archive copy beats passages quoted elsewhere), then the later recording."""
+    p = version.provenance
+    return (p.version_date, len(version.text), p.recorded or p.version_date)
+
+
 def latest_versions(versions: Sequence[DocumentVersion]) -> set[str]:
-    """Version ids of the newest version of each document (by stated date, then by recording date)."""
+    """Version ids of the newest version of each document."""
     newest: dict[str, DocumentVersion] = {}
     for version in versions:
-        p = version.provenance
-        key = (p.version_date, p.recorded or p.version_date)
-        held = newest.get(p.doc_key)
-        if held is None or key >= (
-            held.provenance.version_date,
-            held.provenance.recorded or held.provenance.version_date,
-        ):
-            newest[p.doc_key] = version
+        held = newest.get(version.provenance.doc_key)
+        if held is None or version_order(version) >= version_order(held):
+            newest[version.provenance.doc_key] = version
     return {v.provenance.version_id for v in newest.values()}
 
 
@@ -78,7 +81,7 @@ def build_manifest(
         vid = chunk.clause.provenance.version_id
         chunk_counts[vid] = chunk_counts.get(vid, 0) + 1
     documents: dict[str, dict[str, Any]] = {}
-    for version in corpus.versions:
+    for version in sorted(corpus.versions, key=version_order):
         p = version.provenance
         doc = documents.setdefault(
             p.doc_key,
@@ -106,8 +109,6 @@ def build_manifest(
                 "provenance": provenance_metadata(p),
             }
         )
-    for doc in documents.values():
-        doc["versions"].sort(key=lambda v: (v["date"], v["recorded"] or v["date"]))
     return {
         "generation": generation.name,
         "created": generation.created,

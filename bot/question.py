@@ -57,7 +57,7 @@ _INSTRUCTION = re.compile(
     r"above|previous|prior|earlier|system|context|everything|constraints|the\s+(?:documents?|terms|clauses?))\b"
     r"|\bsystem\s+prompt\b|\bdeveloper\s+mode\b|\bjailbreak|\bdo\s+anything\s+now\b"
     r"|\byou\s+are\s+(?:now|no\s+longer)\b|\bfrom\s+now\s+on\b|\bpretend\s+(?:to\s+be|you|that)\b"
-    r"|\bact\s+as\s+(?:an?|my|the)\b|\brole-?\s?play\b|\bnew\s+instructions?\b"
+    r"|(?:^|[.!]\s*|\b(?:you|please|now)\s+)act\s+as\b|\brole-?\s?play\b|\bnew\s+instructions?\b"
     r"|\b(?:reveal|print|show|repeat|output|leak)\b[^.?!]{0,40}\b(?:prompt|instructions|configuration)\b"
     r"|</?\s*(?:system|assistant|instructions?|im_start|im_end)\s*>|\[/?INST\]"
     r"|\b(?:answer|reply|respond|say)\s+(?:only\s+)?(?:with\s+)?[\"“']?(?:yes|no)[\"”']?\s+(?:to\s+everything|no\s+matter)",
@@ -141,7 +141,8 @@ def topic_text(text: str, mentions: Iterable[str], date_phrase: str) -> str:
     """
     topic = text
     if date_phrase:
-        topic = topic.replace(date_phrase, " ")
+        lead = r"(?:\b(?:in|on|during|back\s+in|as\s+of|by|around|until|till|before|prior\s+to|at)\s+)?"
+        topic = re.sub(lead + re.escape(date_phrase), " ", topic, flags=re.I)
     for mention in sorted(mentions, key=len, reverse=True):
         topic = re.sub(rf"(?<!\w){re.escape(mention)}(?:'s|’s)?(?!\w)", " ", topic, flags=re.I)
     topic = _META.sub(" ", topic)

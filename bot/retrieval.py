@@ -111,6 +111,7 @@ class Searcher:
         )
         self.lexical = LexicalIndex([self._search_text(i) for i in range(len(ids))])
         self.services = sorted({d.service for d in self.documents}, key=str.casefold)
+        self.embedder.encode(["warm up"])  # load the model now, so that query timings measure queries
 
     def _search_text(self, i: int) -> str:
         meta = self.metas[i]

@@ -140,9 +140,13 @@ class Catalog:
 
     def collection_region(self, collection: str) -> str:
         for info in self.collections:
-            if info.name == collection:
+            if info.name == collection and info.region:
                 return info.region
-        return DEFAULT_COLLECTION_REGIONS.get(collection, "global")
+        if collection in DEFAULT_COLLECTION_REGIONS:
+            return DEFAULT_COLLECTION_REGIONS[collection]
+        # "<project>-us-versions", "eu-versions": a region code as the last word before "-versions".
+        match = re.search(r"(?:^|-)(us|eu|eea|uk|fr|de|ca|au|br|in|jp)-versions$", collection, re.I)
+        return match.group(1).upper() if match else "global"
 
 
 def _fold(text: str) -> str:

@@ -1,0 +1,60 @@
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.errors import IndexBusy
+from bot.index import build_index
+from bot.settings import Settings
+from bot.store import open_store
+
+from .conftest import DATA
+
+pytestmark = pytest.mark.integration
+
+
+def test_reindex_is_idempotent_and_embeds_only_new_text(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA / "ota", corpus)
+    settings = Settings(data_dir=tmp_path / "data")
+
+    first = build_index([corpus], settings, embedder=embedder)
+    assert not first.unchanged and first.embedded > 0
+    assert (first.documents, first.versions) == (3, 4)
+
+    again = build_index([corpus], settings, embedder=embedder)
+    assert again.unchanged and again.embedded == 0
+    assert again.generation == first.generation
+
+    new_version = corpus / "contrib-versions" / "Loudwave" / "Terms of Service" / "2026-01-05.md"
+    text = (corpus / "contrib-versions" / "Loudwave" / "Terms of Service" / "2025-07-10.md").read_text()
+    new_version.write_text(
+        text.replace("Ireland", "the Netherlands").replace("July 1, 2025", "January 5, 2026")
+    )
+    third = build_index([corpus], settings, embedder=embedder)
+    assert not third.unchanged
+    assert third.versions == 5
+    # Only the two changed paragraphs are new text; every other chunk reuses its vector.
+    assert third.embedded == 2
+    store = open_store(settings)
+    assert store.current() is not None and store.current().name == third.generation  # type: ignore[union-attr]
+    # The generation before stays for queries in flight; older ones are dropped.
+    assert set(store.generations()) == {first.generation, third.generation}
+
+
+def test_a_second_indexer_fails_clearly(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    from filelock import FileLock
+
+    settings = Settings(data_dir=tmp_path)
+    with FileLock(str(tmp_path / "index.lock")), pytest.raises(IndexBusy, match="another `policybot index`"):
+        build_index([DATA / "flat"], settings, embedder=embedder)
+
+
+def test_bad_files_are_reported_and_the_rest_is_indexed(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA / "flat", corpus)
+    (corpus / "broken_2025-01-01.md").write_bytes(b"\xff\xfe not utf8 \x00")
+    report = build_index([corpus], Settings(data_dir=tmp_path / "data"), embedder=embedder)
+    assert report.documents == 2
+    (problem,) = report.problems
+    assert problem.path.endswith("broken_2025-01-01.md") and "binary" in problem.reason

@@ -1,0 +1,52 @@
+import pytest
+
+from bot.services import find_services, load_catalog
+
+pytestmark = pytest.mark.unit
+
+AVAILABLE = [
+    "SoundCloud",
+    "Bandcamp",
+    "Spotify",
+    "YouTube",
+    "TikTok",
+    "Instagram",
+    "Apple",
+    "Apple Media Services",
+]
+
+
+def names(question: str) -> tuple[list[str], list[str]]:
+    known, unknown = find_services(question, AVAILABLE)
+    return [m.name for m in known], [m.name for m in unknown]
+
+
+@pytest.mark.parametrize(
+    ("question", "known", "unknown"),
+    [
+        ("Can SoundCloud train AI on my tracks?", ["SoundCloud"], []),
+        ("can soundcloud train ai", ["SoundCloud"], []),
+        ("can soundclod train ai", ["SoundCloud"], []),  # a typo
+        ("Is my sound cloud music safe?", ["SoundCloud"], []),
+        ("spotfy for artists payouts", ["Spotify"], []),
+        ("Compare Spotify and Bandcamp on ownership", ["Spotify", "Bandcamp"], []),
+        ("tik tok and insta", ["TikTok", "Instagram"], []),
+        ("apple music royalties", ["Apple Media Services"], []),  # the longer name wins over "apple"
+        ("Does Mixcloud own my mixes?", [], ["Mixcloud"]),
+        ("I went to band camp last summer", [], []),
+        ("Do the artists get paid?", [], []),  # "artists" is not the platform Artlist
+        ("Can Deezer use my songs?", [], ["Deezer"]),  # in the catalog but not in this index
+    ],
+)
+def test_find_services(question: str, known: list[str], unknown: list[str]) -> None:
+    assert names(question) == (known, unknown)
+
+
+def test_catalog_maps_ota_folder_names() -> None:
+    catalog = load_catalog()
+    assert catalog.canonical_name("Soundcloud") == "SoundCloud"
+    assert catalog.canonical_name("Apple Media") == "Apple Media Services"
+    assert catalog.canonical_name("Unheard Of") == "Unheard Of"
+    source = catalog.document("TikTok", "Terms of Service", "vlopses-us-versions")
+    assert source is not None and source.region == "US"
+    assert catalog.collection_region("acme-us-versions") == "US"
