@@ -81,8 +81,8 @@ def test_instructions_in_a_question_are_not_obeyed(shared_index) -> None:  # typ
 
 def test_json_contract(shared_index) -> None:  # type: ignore[no-untyped-def]
     data = answer_json(ask("Can Bandcamp use my music to train AI?", shared_index))
-    assert CONTRACT <= set(data)
-    assert data["citations"] and all(CITATION <= set(c) for c in data["citations"])
+    assert set(data) >= CONTRACT
+    assert data["citations"] and all(set(c) >= CITATION for c in data["citations"])
     assert [c["n"] for c in data["citations"]] == list(range(1, len(data["citations"]) + 1))
     assert all(f"[{c['n']}]" in data["answer"] for c in data["citations"])
     assert all(isinstance(v, float) for v in data["timings_ms"].values())

@@ -27,6 +27,6 @@ def test_no_index_yet_says_what_to_run(tmp_path: Path) -> None:
 
 
 def test_unreachable_chroma_server_is_one_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(StoreUnavailable, match="127.0.0.1:9") as caught:
+    with pytest.raises(StoreUnavailable, match=r"127\.0\.0\.1:9") as caught:
         IndexStore(Settings(data_dir=tmp_path, chroma_url="http://127.0.0.1:9"))
     assert "\n" not in str(caught.value)
