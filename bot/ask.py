@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
 from .answer import abstain, choose_hits, citation_notes, compose_text, services_sentence
 from .citations import make_citation
 from .dates import human_date
-from .errors import UnverifiedExcerpt
+from .errors import BadQuestion, UnverifiedExcerpt
 from .lexical import expand_query
 from .question import Question, clean_question, read_question
 from .retrieval import Searcher, open_searcher
@@ -42,9 +43,35 @@ def _resolve_services(searcher: Searcher, names: Sequence[str]) -> tuple[str, ..
 
 
 def raise_unknown_service(name: str, services: Sequence[str]) -> None:
-    from .errors import BadQuestion
-
     raise BadQuestion(f"unknown platform {name!r}; the index has {services_sentence(list(services))}")
+
+
+def prepare_question(
+    question: str,
+    settings: Settings,
+    searcher: Searcher,
+    *,
+    service: Sequence[str] | str | None = None,
+    as_of: date | None = None,
+    history: Sequence[str] = (),
+) -> Question:
+    """Clean and read a question (with the conversation so far), then apply the caller's platform and date."""
+    text = clean_question(question, settings.max_question_chars)
+    earlier = [h for h in (_clean_history(h, settings) for h in history) if h]
+    q = read_question(text, searcher.services, today=_today(), history=earlier)
+    forced = _resolve_services(searcher, [service] if isinstance(service, str) else list(service or ()))
+    if forced:
+        q = _with(q, services=forced, unknown_services=())
+    if as_of is not None:
+        q = _with(q, as_of=as_of)
+    return q
+
+
+def _clean_history(entry: object, settings: Settings) -> str:
+    try:
+        return clean_question(entry, settings.max_question_chars)
+    except BadQuestion:
+        return ""
 
 
 def ask(
@@ -53,38 +80,49 @@ def ask(
     *,
     service: Sequence[str] | str | None = None,
     as_of: date | None = None,
+    history: Sequence[str] = (),
     searcher: Searcher | None = None,
 ) -> Answer:
-    """Answer `question` from the indexed terms, quoting verified excerpts, or abstain and say why."""
+    """Answer `question` from the indexed terms, quoting verified excerpts, or abstain and say why.
+
+    `history` holds the user's earlier questions in this conversation, oldest first: a follow-up such as
+    "and Bandcamp?" is read against them. `service` and `as_of` override what the question says.
+    """
     began = time.perf_counter()
     settings = settings or Settings()
-    text = clean_question(question, settings.max_question_chars)
     searcher = searcher or open_searcher(settings)
+    q = prepare_question(question, settings, searcher, service=service, as_of=as_of, history=history)
     timings: dict[str, float] = {}
-    q = read_question(text, searcher.services, today=_today())
-    forced = _resolve_services(searcher, [service] if isinstance(service, str) else list(service or ()))
-    if forced:
-        q = _with(q, services=forced, unknown_services=())
-    if as_of is not None:
-        q = _with(q, as_of=as_of)
     answer = _answer(q, searcher, settings, timings)
     timings["total_ms"] = (time.perf_counter() - began) * 1000
-    return Answer(
-        question=text,
-        text=answer.text,
-        abstained=answer.abstained,
-        citations=answer.citations,
-        reason=answer.reason,
+    return replace(
+        answer,
+        question=q.text,
         services=q.services,
         as_of=q.as_of,
-        notes=answer.notes,
+        standalone=q.standalone if q.standalone != q.text else "",
         timings_ms={k: round(v, 2) for k, v in timings.items()},
     )
 
 
-def _with(q: Question, **changes: Any) -> Question:
-    from dataclasses import replace
+def ask_stream(
+    question: str,
+    settings: Settings | None = None,
+    **options: Any,
+) -> Iterator[str | Answer]:
+    """`ask()` for interfaces that show the answer as it comes: text pieces, then the final Answer.
 
+    The extractive answer is complete at once, so it arrives line by line; the pieces joined are exactly
+    `Answer.text`. A generative composer streams its own pieces through the same interface.
+    """
+    answer = ask(question, settings, **options)
+    lines = answer.text.split("\n")
+    for i, line in enumerate(lines):
+        yield line + ("\n" if i < len(lines) - 1 else "")
+    yield answer
+
+
+def _with(q: Question, **changes: Any) -> Question:
     return replace(q, **changes)
 
 
@@ -111,7 +149,7 @@ def _answer(q: Question, searcher: Searcher, settings: Settings, timings: dict[s
         return abstain(
             q.text, "unknown_service", f"I don't have {_possessive(missing)} terms; I have {have}.", q
         )
-    if q.services and not searcher.versions_in_force(q.as_of, q.services):
+    if q.services and not searcher.versions_in_force(q.as_of, q.services, q.region):
         earliest = min(
             d.versions[0].provenance.version_date for d in searcher.documents if d.service in q.services
         )
@@ -127,6 +165,7 @@ def _answer(q: Question, searcher: Searcher, settings: Settings, timings: dict[s
         q.topic,
         services=q.services,
         as_of=q.as_of,
+        region=q.region,
         k=max(settings.max_citations * 3, settings.k),
         timings=timings,
     )
@@ -201,11 +240,6 @@ def search(
 ) -> list[Hit]:
     """Retrieval only: the best chunks for `query`, with scores, restricted like `ask()`."""
     settings = settings or Settings()
-    text = clean_question(query, settings.max_question_chars)
     searcher = searcher or open_searcher(settings)
-    q = read_question(text, searcher.services, today=_today())
-    services = (
-        _resolve_services(searcher, [service] if isinstance(service, str) else list(service or ()))
-        or q.services
-    )
-    return searcher.retrieve(q.topic, services=services, as_of=as_of or q.as_of, k=k or settings.k)
+    q = prepare_question(query, settings, searcher, service=service, as_of=as_of)
+    return searcher.retrieve(q.topic, services=q.services, as_of=q.as_of, region=q.region, k=k or settings.k)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 
 from .dates import end_of_period, find_dates
@@ -31,6 +31,10 @@ class Question:
     """It asks for something other than information from terms (write a poem, translate, …)."""
     topic: str
     """What to search for: the question without the platform names, the date and talk about "the terms"."""
+    region: str | None = None
+    """A region the question asks about ("in the EU" → "EEA"), matched against documents' regions."""
+    standalone: str = ""
+    """The question as asked, or rewritten from the conversation when it was a follow-up ("and Bandcamp?")."""
 
 
 def clean_question(raw: object, max_chars: int) -> str:
@@ -144,10 +148,60 @@ def topic_text(text: str, mentions: Iterable[str], date_phrase: str) -> str:
         lead = r"(?:\b(?:in|on|during|back\s+in|as\s+of|by|around|until|till|before|prior\s+to|at)\s+)?"
         topic = re.sub(lead + re.escape(date_phrase), " ", topic, flags=re.I)
     for mention in sorted(mentions, key=len, reverse=True):
-        topic = re.sub(rf"(?<!\w){re.escape(mention)}(?:'s|’s)?(?!\w)", " ", topic, flags=re.I)
+        topic = re.sub(
+            rf"(?:\b(?:in|on|for|from)\s+(?:the\s+)?)?(?<!\w){re.escape(mention)}(?:'s|’s)?(?!\w)",
+            " ",
+            topic,
+            flags=re.I,
+        )
     topic = _META.sub(" ", topic)
     topic = " ".join(topic.split()).strip(" ,;:-")
     return topic if len(re.findall(r"\w{2,}", topic)) >= 1 else text
+
+
+_REGIONS = (
+    (
+        re.compile(
+            r"\b(?:eu|e\.u\.|eea|european\s+(?:union|economic\s+area)|europe|uk|united\s+kingdom|britain)\b",
+            re.I,
+        ),
+        "EEA",
+    ),
+    (re.compile(r"\b(?:us|u\.s\.a?\.?|usa|united\s+states|america)\b(?!\s+(?:to|the|a)\b)", re.I), "US"),
+    (re.compile(r"\b(?:france|french|fr)\b", re.I), "FR"),
+    (re.compile(r"\b(?:canada|canadian)\b", re.I), "CA"),
+)
+
+
+def find_region(text: str) -> tuple[str | None, str]:
+    """A region named in the question, as documents label regions, and the words that named it."""
+    for pattern, region in _REGIONS:
+        for match in pattern.finditer(text):
+            # "us" is also a pronoun: count it only when written as a place ("the US", "in the us").
+            word = match.group(0)
+            if word.casefold() == "us" and not re.search(
+                r"\b(?:the|in|for)\s+$", text[: match.start()], re.I
+            ):
+                continue
+            return region, word
+    return None, ""
+
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|or|but|also|what\s+about|how\s+about|same\s+(?:for|with|question\s+for)|and\s+what\s+about|"
+    r"what\s+if|is\s+it|was\s+it|does\s+it|did\s+it|and\s+if|then|ok(?:ay)?|so)\b",
+    re.I,
+)
+_THIN_WORDS = frozenset(
+    "and or but also what about how same for with question is it was does did if then ok okay so the a an "
+    "there in on as of before after since back their its they them that this different same too".split()
+)
+
+
+def _thin(topic: str) -> bool:
+    """A topic with no words of its own: a follow-up that leans on the previous question."""
+    words = [w for w in re.findall(r"[\w']+", topic.casefold()) if w not in _THIN_WORDS]
+    return len(words) == 0
 
 
 def read_question(
@@ -156,10 +210,50 @@ def read_question(
     *,
     today: date,
     catalog: Catalog | None = None,
+    history: Sequence[str] = (),
+) -> Question:
+    """What the question asks. With `history` (earlier questions, oldest first), a follow-up such as
+    "and Bandcamp?" or "and before 2025?" takes its topic, platforms and date from the conversation."""
+    question = _read_one(text, available_services, today=today, catalog=catalog)
+    if not history or question.instruction or question.task:
+        return question
+    if not (_thin(question.topic) or (_FOLLOW_UP.match(text) and len(question.topic.split()) <= 4)):
+        return question
+    previous: Question | None = None
+    for earlier in reversed(history):
+        candidate = _read_one(earlier, available_services, today=today, catalog=catalog)
+        if not _thin(candidate.topic) and not candidate.instruction:
+            previous = candidate
+            break
+    if previous is None:
+        return question
+    services = question.services or (() if question.unknown_services else previous.services)
+    topic = previous.topic if _thin(question.topic) else f"{previous.topic} {question.topic}"
+    standalone = f"{previous.standalone or previous.text} [{text}]"
+    return replace(
+        question,
+        services=services,
+        as_of=question.as_of if question.date_phrase else previous.as_of,
+        date_phrase=question.date_phrase or previous.date_phrase,
+        topic=topic,
+        region=question.region or previous.region,
+        standalone=standalone,
+    )
+
+
+def _read_one(
+    text: str,
+    available_services: Iterable[str],
+    *,
+    today: date,
+    catalog: Catalog | None = None,
 ) -> Question:
     known, unknown = find_services(text, available_services, catalog)
     as_of, phrase = find_question_date(text, today)
+    region, region_words = find_region(text)
     mentions = [m.text for m in (*known, *unknown)]
+    if region_words:
+        mentions.append(region_words)
     return Question(
         text=text,
         services=tuple(m.name for m in known),
@@ -169,4 +263,6 @@ def read_question(
         instruction=looks_like_instruction(text),
         task=bool(_TASK.search(text)),
         topic=topic_text(text, mentions, phrase),
+        region=region,
+        standalone=text,
     )

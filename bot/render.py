@@ -49,6 +49,7 @@ def answer_json(a: Answer) -> dict[str, Any]:
         "services": list(a.services),
         "as_of": a.as_of.isoformat() if a.as_of else None,
         "notes": list(a.notes),
+        "standalone_question": a.standalone or None,
     }
 
 

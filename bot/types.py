@@ -200,6 +200,8 @@ class Answer:
     notes: tuple[str, ...] = ()
     """Short remarks shown after the answer (older version cited, statement vs terms, ...)."""
     timings_ms: dict[str, float] = field(default_factory=dict)
+    standalone: str = ""
+    """For a follow-up, the question as understood from the conversation; empty otherwise."""
 
 
 @dataclass(frozen=True, slots=True)
