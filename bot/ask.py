@@ -12,6 +12,7 @@ from typing import Any
 from .answer import abstain, choose_hits, citation_notes, compose_text, services_sentence
 from .citations import make_citation
 from .dates import human_date
+from .domain import domain_margin
 from .errors import BadQuestion, UnverifiedExcerpt
 from .lexical import expand_query
 from .question import Question, clean_question, read_question
@@ -170,11 +171,23 @@ def _answer(q: Question, searcher: Searcher, settings: Settings, timings: dict[s
         timings=timings,
     )
     best = max((h.similarity for h in hits), default=0.0)
-    if not hits or best < settings.min_similarity:
-        scope = f" in {services_sentence(list(q.services))}'s documents" if q.services else ""
+    began = time.perf_counter()
+    margin = domain_margin(searcher.embed_query(q.standalone or q.text), searcher.embedder)
+    timings["domain_ms"] = (time.perf_counter() - began) * 1000
+    named = bool(q.services)
+    if margin < (settings.min_domain_margin_named if named else settings.min_domain_margin):
         return abstain(
             q.text,
-            "no_evidence" if q.services else "off_topic",
+            "off_topic",
+            "That doesn't look like a question about a platform's terms, so I won't guess. "
+            f"I answer questions about the terms of {have}.",
+            q,
+        )
+    if not hits or best < (settings.min_similarity_named if named else settings.min_similarity):
+        scope = f" in {services_sentence(list(q.services))}'s documents" if named else ""
+        return abstain(
+            q.text,
+            "no_evidence" if named else "off_topic",
             f"I couldn't find anything that answers this{scope}, so I won't guess. "
             f"I answer from the terms of {have}.",
             q,

@@ -64,6 +64,8 @@ _INSTRUCTION = re.compile(
     r"|(?:^|[.!]\s*|\b(?:you|please|now)\s+)act\s+as\b|\brole-?\s?play\b|\bnew\s+instructions?\b"
     r"|\b(?:reveal|print|show|repeat|output|leak)\b[^.?!]{0,40}\b(?:prompt|instructions|configuration)\b"
     r"|</?\s*(?:system|assistant|instructions?|im_start|im_end)\s*>|\[/?INST\]"
+    r"|\b(?:the\s+)?(?:admin|administrator|developer|operator|system)\s+(?:says|said|wants|instructs|told)\b"
+    r"|\byour\s+(?:last|previous)\s+answer\s+was\s+wrong\b|\brepeat\s+(?:after\s+me|the\s+following|this)\b"
     r"|\b(?:answer|reply|respond|say)\s+(?:only\s+)?(?:with\s+)?[\"“']?(?:yes|no)[\"”']?\s+(?:to\s+everything|no\s+matter)",
     re.I,
 )
@@ -81,6 +83,11 @@ def looks_like_instruction(text: str) -> bool:
 _YEAR_PHRASE = re.compile(
     r"\b(?P<prep>before|prior\s+to|until|till|up\s+to|by|in|during|back\s+in|as\s+of|around|at\s+the\s+(?:start|end)\s+of"
     r"|early|late|mid|since|after|from)\s+(?:early\s+|late\s+|mid-?\s*)?(?P<year>(?:19|20)\d{2})\b(?!\s*-\d)",
+    re.I,
+)
+# "the 2024 wording", "soundcloud's 2024 terms": a year naming a version.
+_VERSION_YEAR = re.compile(
+    r"\b(?P<year>(?:19|20)\d{2})\s+(?:version|wording|terms|tos|t&cs|policy|update|rules|agreement|clause|text)\b",
     re.I,
 )
 _RELATIVE = re.compile(r"\b(?P<which>last|this)\s+year\b", re.I)
@@ -103,6 +110,10 @@ def find_question_date(text: str, today: date) -> tuple[date | None, str]:
             return start - timedelta(days=1), text[found.start - len(lead.lstrip()) : found.end].strip()
         value = end_of_period(found.value, found.precision)
         return min(value, today), found.text
+    version_year = _VERSION_YEAR.search(text)
+    if version_year and int(version_year.group("year")) <= today.year:
+        year = int(version_year.group("year"))
+        return min(date(year, 12, 31), today), version_year.group("year")
     match = _YEAR_PHRASE.search(text)
     if match:
         year = int(match.group("year"))
@@ -125,8 +136,8 @@ def find_question_date(text: str, today: date) -> tuple[date | None, str]:
 
 
 _META = re.compile(
-    r"\b(?:what|how)\s+(?:do|does|did|is|are|was|were)\b[^?]{0,40}?\b(?:terms(?:\s+of\s+(?:service|use))?|tos|t&cs|"
-    r"policy|policies|rules|agreement|contract|clauses?)\b(?:\s+(?:say|said|state|stated|mention|mentioned|cover|covered))?"
+    r"\b(?:what|how)\s+(?:do|does|did|is|are|was|were)\s+(?:\S+\s+){0,3}?(?:terms(?:\s+of\s+(?:service|use))?|tos|"
+    r"t&cs|policy|policies|rules|agreement|contract|clauses?)\s+(?:say|said|state|stated|mention|mentioned|cover|covered)"
     r"(?:\s+(?:about|on|regarding|re))?"
     r"|\baccording\s+to\b[^?,]{0,40}?\b(?:terms(?:\s+of\s+(?:service|use))?|tos|policy)\b"
     r"|\b(?:in|under|by)\s+(?:the|their|its|these)\s+(?:terms(?:\s+of\s+(?:service|use))?|tos|t&cs|user\s+agreement)\b"

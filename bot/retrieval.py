@@ -230,6 +230,14 @@ class Searcher:
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (rrf + r)
         for chunk_id, r in bm25_rank.items():
             fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (rrf + r)
+        prior = self.settings.terms_prior
+        if prior != 1.0:
+            for chunk_id in fused:
+                if (
+                    self.versions[self.metas[self.position[chunk_id]]["version_id"]].provenance.document
+                    != "Terms of Service"
+                ):
+                    fused[chunk_id] /= prior
         ordered = sorted(fused, key=lambda c: (-fused[c], -similarity.get(c, 0.0), c))
         hits: list[Hit] = []
         seen_clauses: set[tuple[str, int]] = set()

@@ -67,6 +67,7 @@ _ABBREVIATIONS = frozenset(
 # A sentence ends at . ! ? (after any closing quotes, brackets or emphasis) followed by space and a capital,
 # digit, opening quote or bracket; and at every line break.
 _END = re.compile(r"([.!?…]+[\"'”’)\]*_]*)(\s+)(?=[\"'“‘(\[*_]*[A-Z0-9À-ÖØ-Þ•])|(\n+)")
+_MARKER_ONLY = re.compile(r"\s*(?:\d{1,3}(?:\.\d{1,3})*|[a-z]|[ivxlc]{1,5}|§\s?\d+(?:\.\d+)*)\.$", re.I)
 _SOFT_SPLIT = re.compile(r"[;:]\s+|,\s+(?=(?:and|or|but|including|provided|unless|except)\b)")
 
 
@@ -87,6 +88,8 @@ def split_sentences(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
             nxt = match.end(2)
             word = _word_before(text, match.start(1))
             if word.casefold() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+                continue
+            if _MARKER_ONLY.match(text, start, end):  # "4." of "4.  **Earnings:** …" is not a sentence
                 continue
         _add(spans, text, start, end, max_chars)
         start = nxt

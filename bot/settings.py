@@ -38,13 +38,32 @@ class Settings(BaseSettings):
     k: int = Field(default=5, ge=1, le=50, description="Hits returned by search.")
     candidates: int = Field(default=40, ge=5, le=500, description="Candidates taken from each retriever.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    terms_prior: float = Field(
+        default=1.1,
+        ge=1.0,
+        le=3.0,
+        description="How much the main terms outrank other documents of equal score.",
+    )
     # Answering
     max_citations: int = Field(default=3, ge=1, le=10)
+    # Abstention thresholds, calibrated on eval/dev_questions.jsonl (see README, "Abstention").
     min_similarity: float = Field(
-        default=0.36,
+        default=0.25,
         ge=-1.0,
         le=1.0,
-        description="Abstain when the best question–clause cosine similarity is below this (calibrated).",
+        description="Abstain below this best question–clause cosine similarity.",
+    )
+    min_similarity_named: float = Field(
+        default=0.1,  # low: MiniLM reads English, and French terms score low
+        ge=-1.0,
+        le=1.0,
+        description="The same, when the question names a platform in the corpus.",
+    )
+    min_domain_margin: float = Field(
+        default=0.0, ge=-2.0, le=2.0, description="Abstain as off topic below this margin (bot/domain.py)."
+    )
+    min_domain_margin_named: float = Field(
+        default=-0.3, ge=-2.0, le=2.0, description="The same, when the question names a platform."
     )
     max_question_chars: int = Field(default=2000, ge=10)
     max_excerpt_chars: int = Field(default=520, ge=80)
