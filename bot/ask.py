@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -60,6 +60,13 @@ def prepare_question(
     text = clean_question(question, settings.max_question_chars)
     earlier = [h for h in (_clean_history(h, settings) for h in history) if h]
     q = read_question(text, searcher.services, today=_today(), history=earlier)
+    if earlier and settings.composer == "llm" and not (q.instruction or q.task):
+        from .llm import condense_question  # a language model rewrites the follow-up; None when it fails
+
+        rewritten = condense_question(text, earlier, settings)
+        if rewritten:
+            standalone = read_question(rewritten, searcher.services, today=_today())
+            q = replace(standalone, text=text, standalone=rewritten)
     forced = _resolve_services(searcher, [service] if isinstance(service, str) else list(service or ()))
     if forced:
         q = _with(q, services=forced, unknown_services=())
@@ -94,7 +101,16 @@ def ask(
     searcher = searcher or open_searcher(settings)
     q = prepare_question(question, settings, searcher, service=service, as_of=as_of, history=history)
     timings: dict[str, float] = {}
-    answer = _answer(q, searcher, settings, timings)
+    draft = draft_answer(q, searcher, settings, timings)
+    answer = draft.answer
+    if settings.composer == "llm" and not answer.abstained:
+        from .llm import compose_with_llm  # verified against the clauses; falls back to `draft.answer`
+
+        answer = compose_with_llm(draft, searcher, settings, timings)
+    return _finish(answer, q, began, timings)
+
+
+def _finish(answer: Answer, q: Question, began: float, timings: dict[str, float]) -> Answer:
     timings["total_ms"] = (time.perf_counter() - began) * 1000
     return replace(
         answer,
@@ -104,6 +120,23 @@ def ask(
         standalone=q.standalone if q.standalone != q.text else "",
         timings_ms={k: round(v, 2) for k, v in timings.items()},
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What retrieval found and the extractive answer built from it: the input of every composer."""
+
+    question: Question
+    hits: tuple[Hit, ...]
+    """Retrieved chunks, best first: all a generative composer may cite."""
+    answer: Answer
+    """The extractive, verified answer (or abstention): the default, and the fallback of other composers."""
+
+
+def draft_answer(q: Question, searcher: Searcher, settings: Settings, timings: dict[str, float]) -> Draft:
+    hits: list[Hit] = []
+    answer = _answer(q, searcher, settings, timings, hits)
+    return Draft(question=q, hits=tuple(hits), answer=answer)
 
 
 def ask_stream(
@@ -116,7 +149,23 @@ def ask_stream(
     The extractive answer is complete at once, so it arrives line by line; the pieces joined are exactly
     `Answer.text`. A generative composer streams its own pieces through the same interface.
     """
-    answer = ask(question, settings, **options)
+    settings = settings or Settings()
+    if settings.composer == "llm":
+        began = time.perf_counter()
+        searcher = options.pop("searcher", None) or open_searcher(settings)
+        history = options.pop("history", ())
+        q = prepare_question(question, settings, searcher, history=history, **options)
+        timings: dict[str, float] = {}
+        draft = draft_answer(q, searcher, settings, timings)
+        if not draft.answer.abstained:
+            from .llm import stream_with_llm
+
+            for piece in stream_with_llm(draft, searcher, settings, timings):
+                yield piece if isinstance(piece, str) else _finish(piece, q, began, timings)
+            return
+        answer = _finish(draft.answer, q, began, timings)
+    else:
+        answer = ask(question, settings, **options)
     lines = answer.text.split("\n")
     for i, line in enumerate(lines):
         yield line + ("\n" if i < len(lines) - 1 else "")
@@ -127,7 +176,9 @@ def _with(q: Question, **changes: Any) -> Question:
     return replace(q, **changes)
 
 
-def _answer(q: Question, searcher: Searcher, settings: Settings, timings: dict[str, float]) -> Answer:
+def _answer(
+    q: Question, searcher: Searcher, settings: Settings, timings: dict[str, float], found: list[Hit]
+) -> Answer:
     have = services_sentence(searcher.services)
     if q.instruction:
         return abstain(
@@ -170,6 +221,7 @@ def _answer(q: Question, searcher: Searcher, settings: Settings, timings: dict[s
         k=max(settings.max_citations * 3, settings.k),
         timings=timings,
     )
+    found.extend(hits)
     best = max((h.similarity for h in hits), default=0.0)
     began = time.perf_counter()
     margin = domain_margin(searcher.embed_query(q.standalone or q.text), searcher.embedder)

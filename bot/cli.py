@@ -247,5 +247,10 @@ def search(
     _run(action)
 
 
+# --- feature commands ---------------------------------------------------------------------------------
+# Each lives beside its feature in a module that imports only click at its top, so `--help` stays fast.
+# Add one import and one add_command line per module here.
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -67,6 +68,15 @@ class Settings(BaseSettings):
     )
     max_question_chars: int = Field(default=2000, ge=10)
     max_excerpt_chars: int = Field(default=520, ge=80)
+    # Composing the answer: extractive (offline, the default) or a language model through LangChain.
+    composer: Literal["extractive", "llm"] = Field(default="extractive", description="extractive | llm")
+    llm_provider: Literal["openai", "ollama"] = Field(
+        default="openai", description="openai-compatible | ollama"
+    )
+    llm_base_url: str = Field(default="", description="e.g. http://localhost:11434 (Ollama), http://host/v1")
+    llm_model: str = Field(default="", description="Model name at the provider.")
+    llm_api_key: SecretStr = Field(default=SecretStr(""), description="From the environment only.")
+    llm_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds before falling back.")
     # Embedding
     embed_precision: str = Field(
         default="auto", pattern="^(auto|fp32|bf16)$", description="bf16 where the CPU supports it natively."
