@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup demo test lint typecheck clean
+.PHONY: setup demo test lint typecheck browser clean
 
 setup: $(STAMP)
 
@@ -32,7 +32,15 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-test: lint typecheck
+# The web tests drive Debian's chromium (never a downloaded browser); install it when missing. If it cannot
+# be installed (no root, no sudo, no apt), say so: those tests then skip with the reason.
+browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO="sudo -n"; fi; \
+	  { $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium; } \
+	    || echo "warning: could not install chromium with apt-get; the browser tests will be skipped"; }
+
+test: lint typecheck browser
 	$(BIN)/pytest
 
 clean:

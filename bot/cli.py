@@ -250,6 +250,9 @@ def search(
 # --- feature commands ---------------------------------------------------------------------------------
 # Each lives beside its feature in a module that imports only click at its top, so `--help` stays fast.
 # Add one import and one add_command line per module here.
+from .web.cli import serve  # noqa: E402
+
+main.add_command(serve)
 
 
 if __name__ == "__main__":  # pragma: no cover

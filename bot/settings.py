@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -18,6 +19,16 @@ def bundled_corpus_dir() -> Path:
         if candidate.is_dir():
             return candidate
     return PACKAGE_DIR.parent / "corpus"
+
+
+def _check_origin(origin: str) -> str:
+    """An origin as browsers send it (scheme://host[:port], no path), or "*"."""
+    origin = origin.strip().rstrip("/")
+    if origin != "*" and not re.fullmatch(r"https?://[^/\s?#]+", origin):
+        raise ValueError(
+            f"cors_origins: {origin!r} is not an origin; write scheme://host[:port], e.g. https://example.com"
+        )
+    return origin
 
 
 def default_data_dir() -> Path:
@@ -82,6 +93,27 @@ class Settings(BaseSettings):
         default="auto", pattern="^(auto|fp32|bf16)$", description="bf16 where the CPU supports it natively."
     )
     embed_batch_size: int = Field(default=16, ge=1, description="Small batches pad less: faster on a CPU.")
+    # Web: the chat page, the HTTP API and the widget (bot/web/).
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Origins whose pages may call the API (comma-separated in the environment, e.g. "
+        "https://help.example.com); empty = the page's own origin only; * = any origin.",
+    )
+    rate_limit_per_minute: int = Field(
+        default=30, ge=0, description="Questions per minute per client address; 0 = no limit."
+    )
+    rate_limit_burst: int = Field(default=10, ge=1, description="Questions a client may ask at once.")
+    max_request_bytes: int = Field(default=32_768, ge=1024, description="Largest API request body.")
+    max_history: int = Field(default=20, ge=0, le=200, description="Earlier questions a follow-up reads.")
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list | tuple):
+            return tuple(_check_origin(str(v)) for v in value)
+        return value
 
     @field_validator("data_dir", mode="before")
     @classmethod

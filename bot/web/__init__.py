@@ -1,0 +1,1 @@
+"""The chat page, the HTTP API and the embeddable widget: `policybot serve`."""
