@@ -64,12 +64,11 @@ def citation_notes(citations: Sequence[Citation], as_of: date | None) -> list[st
     notes: list[str] = []
     for citation in citations:
         if citation.newer_version:
-            note = (
-                f"[{citation.n}] is the version in force "
-                f"{'on ' + human_date(as_of) if as_of else 'then'} ({citation.provenance.date_label}); "
+            when = f"the version in force on {human_date(as_of)}" if as_of else "an older version"
+            notes.append(
+                f"[{citation.n}] quotes {when} ({citation.provenance.date_label}); "
                 f"a newer version exists ({citation.newer_version})."
             )
-            notes.append(note)
     kinds = {c.provenance.kind for c in citations}
     if "terms" in kinds and kinds - {"terms"}:
         binding = _numbers(c.n for c in citations if c.provenance.kind == "terms")

@@ -14,6 +14,7 @@ from .citations import make_citation
 from .dates import human_date
 from .domain import domain_margin
 from .errors import BadQuestion, UnverifiedExcerpt
+from .history import CHANGE_WORDS, asks_about_change, change_lead, change_topic, find_changes, pick_document
 from .lexical import expand_query
 from .question import Question, clean_question, read_question
 from .retrieval import Searcher, open_searcher
@@ -245,26 +246,63 @@ def _answer(
             q,
         )
     began = time.perf_counter()
-    citations = _cite(
-        choose_hits(hits, q.services, settings.max_citations, settings.min_similarity), q, searcher, settings
-    )
+    lead = ""
+    notes: list[str] = []
+    chosen = choose_hits(hits, q.services, settings.max_citations, settings.min_similarity)
+    if asks_about_change(q.standalone or q.text) and q.as_of is None:
+        lead, chosen, notes = _change_answer(q, hits, chosen, searcher, settings, timings)
+        found.extend(h for h in chosen if h not in found)
+    citations = _cite(chosen, q, searcher, settings)
     timings["compose_ms"] = (time.perf_counter() - began) * 1000
     if not citations:
         return abstain(
             q.text, "no_evidence", "I found passages but could not verify them against the stored terms.", q
         )
-    notes = citation_notes(citations, q.as_of)
+    notes.extend(citation_notes(citations, q.as_of))
     if q.unknown_services:
         notes.insert(0, f"I don't have {_possessive(services_sentence(list(q.unknown_services)))} terms.")
+    text = compose_text(citations)
     return Answer(
         question=q.text,
-        text=compose_text(citations),
+        text=f"{lead}\n{text}" if lead else text,
         abstained=False,
         citations=tuple(citations),
         services=q.services,
         as_of=q.as_of,
         notes=tuple(notes),
     )
+
+
+def _change_answer(
+    q: Question,
+    hits: Sequence[Hit],
+    chosen: list[Hit],
+    searcher: Searcher,
+    settings: Settings,
+    timings: dict[str, float],
+) -> tuple[str, list[Hit], list[str]]:
+    """For "what changed / when did … add …": the old and the new wording with their dates, when the corpus
+    holds several versions; else the document's own change log, saying that only one version is held."""
+    document = pick_document(hits, searcher)
+    if document is None:
+        return "", chosen, []
+    if len({v.provenance.version_date for v in document.versions}) > 1:
+        points = find_changes(searcher, change_topic(q.topic), document)
+        if not points:
+            return change_lead(document, None, []), chosen[:1], []
+        main = max(points, key=lambda p: (p.weight, p.after.provenance.version_date))
+        cited = [s.hit for s in (*main.removed[:1], *main.added[:1])]
+        return change_lead(document, main, [p for p in points if p is not main]), cited, []
+    topic = f"{q.topic} {CHANGE_WORDS}"
+    logged = searcher.retrieve(
+        topic, versions=[document.latest.version_id], k=settings.max_citations, timings=timings
+    )
+    only = document.latest.provenance
+    note = (
+        f"I hold only one version of {document.service}'s {document.title} ({only.date_label}), so I can't compare "
+        "its wording over time; the quotes are from that version (a change log, where it has one, dates changes)."
+    )
+    return "", (logged[:2] or chosen), [note]
 
 
 def _possessive(name: str) -> str:

@@ -107,10 +107,21 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+# What a captured web page adds around the terms ("JavaScript is disabled", browser warnings): not clauses.
+_PAGE_CHROME = re.compile(
+    r"^\W*(?:javascript is disabled|you need to enable javascript|your (?:current )?browser (?:isn't|is not) "
+    r"(?:compatible|supported)|please download one of our supported browsers|sorry! something went wrong|"
+    r"is your network connection unstable|chrome \| firefox|accept all cookies|skip to (?:main )?content)",
+    re.I,
+)
+
+
 def _has_words(block: str) -> bool:
     """A block worth citing: some words outside link targets, not a bare navigation list of links."""
     lines = [line for line in block.split("\n") if line.strip()]
     visible = clean_inline(re.sub(r"\]\([^)]*\)", "]", block))
+    if _PAGE_CHROME.match(visible):
+        return False
     if len(_WORDS.findall(visible)) < 2:
         return False
     nav = re.compile(r"^[ \t]*(?:[*+\-]|\d+\\?[.)])?[ \t]*\[[^\]]*\]\([^)]*\)[ \t]*$")
@@ -157,11 +168,9 @@ def _scan(text: str) -> Iterator[_Block | _Heading]:
         nxt = text[lines[i + 1][0] : lines[i + 1][1]] if i + 1 < len(lines) else ""
         if not line.strip():
             close()
-        elif atx := _ATX.match(line):
+        elif (atx := _ATX.match(line)) and _is_heading_text(clean_inline(atx.group(2))):
             close()
-            heading = clean_inline(atx.group(2))
-            if heading:
-                blocks.append(_Heading(len(atx.group(1)), heading, start))
+            blocks.append(_Heading(len(atx.group(1)), clean_inline(atx.group(2)), start))
         elif (
             current is None
             and nxt
@@ -192,6 +201,13 @@ def _scan(text: str) -> Iterator[_Block | _Heading]:
         i += 1
     close()
     return iter(blocks)
+
+
+def _is_heading_text(text: str) -> bool:
+    """Some pages style whole paragraphs as headings ("### **The services hereunder are offered by …**"):
+    those, and fragments starting mid-sentence, are text, not headings."""
+    starts_well = text[:1].isupper() or text[:1].isdigit() or text[:1] in "§(\"“'["
+    return bool(text) and len(text) <= 120 and starts_well
 
 
 def _classify(text: str, block: _Block, lines_in_block: int) -> _Block | _Heading:

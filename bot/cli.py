@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from .errors import BadQuestion, PolicybotError
-from .settings import Settings, bundled_corpus_dir
+from .settings import Settings
 
 EXAMPLES = """
 \b
@@ -107,7 +107,8 @@ def main(ctx: click.Context, data_dir: Path | None, chroma_url: str | None) -> N
     multiple=True,
     type=click.Path(exists=True, path_type=Path),
     help="A folder to index (repeatable): Open Terms Archive's layout <collection>/<Service>/<Terms type>/<date>.md, "
-    "Markdown with front matter, or a flat folder of .md/.txt files. Default: the bundled corpus/.",
+    "Markdown with front matter, or a flat folder of .md/.txt files. Default: the bundled corpus/ plus "
+    "everything `policybot corpus sync` brought into the data dir.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (no progress display).")
 @click.pass_obj
@@ -123,7 +124,9 @@ def index(obj: Context, corpora: tuple[Path, ...], as_json: bool) -> None:
     from .render import report_json, report_text
 
     def action() -> None:
-        folders = list(corpora) or [bundled_corpus_dir()]
+        from .sync import default_corpus_dirs
+
+        folders = list(corpora) or default_corpus_dirs(obj.settings)
         progress = TerminalProgress(enabled=False if as_json else None)
         report = build_index(folders, obj.settings, progress=progress)
         progress.done()
@@ -250,6 +253,9 @@ def search(
 # --- feature commands ---------------------------------------------------------------------------------
 # Each lives beside its feature in a module that imports only click at its top, so `--help` stays fast.
 # Add one import and one add_command line per module here.
+from .corpus_cli import corpus  # noqa: E402
+
+main.add_command(corpus)
 from .web.cli import serve  # noqa: E402
 
 main.add_command(serve)

@@ -19,7 +19,7 @@ from .settings import Settings
 from .store import Generation, IndexStore, date_to_int, open_store, provenance_metadata
 from .types import Chunk, Clause, Corpus, DocumentVersion, IndexReport
 
-PARSER_VERSION = "5"
+PARSER_VERSION = "7"
 """Bump when clause parsing or chunking changes, so an unchanged corpus is still re-indexed once."""
 
 Progress = Callable[[str, int, int], None]

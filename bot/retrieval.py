@@ -12,10 +12,11 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from .embeddings import MiniLMEmbeddings, get_embedder
+from .errors import BadQuestion, IndexMissing
 from .lexical import LexicalIndex, expand_query
 from .settings import Settings
 from .store import Generation, IndexStore, open_store, provenance_from_metadata
-from .types import Hit, Provenance
+from .types import DocumentVersion, Hit, Provenance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -142,6 +143,39 @@ class Searcher:
                 chosen.append(entry.version_id)
         return chosen
 
+    def version_document(self, version_id: str) -> DocumentVersion:
+        """A stored version as a DocumentVersion (its text checked against its hash)."""
+        entry = self.versions[version_id]
+        text = self.store.text(entry.provenance.text_sha256)
+        if text is None:
+            raise IndexMissing(
+                f"the stored text of version {version_id} is missing or altered; run `policybot index`"
+            )
+        return DocumentVersion(
+            provenance=entry.provenance, text=text, path=f"stored:{entry.provenance.text_sha256}"
+        )
+
+    def find_document(self, service: str, document: str, region: str | None = None) -> DocumentEntry:
+        """A document by platform and type or title, any case; an error listing the choices otherwise."""
+        service_key, doc_key = service.casefold().strip(), document.casefold().strip()
+        matches = [
+            d
+            for d in self.documents
+            if d.service.casefold() == service_key
+            and doc_key in (d.document.casefold(), d.title.casefold())
+            and (region is None or d.region.casefold() == region.casefold())
+        ]
+        if not matches:
+            have = [
+                f"{d.service} / {d.document} ({d.region})"
+                for d in self.documents
+                if d.service.casefold() == service_key
+            ]
+            listing = "; ".join(have) if have else "none for that platform; see `policybot corpus list`"
+            raise BadQuestion(f"no document {document!r} of {service!r} in the index; it has: {listing}")
+        # Several regions: the global one unless a region was asked for.
+        return sorted(matches, key=lambda d: (d.region != "global", d.region))[0]
+
     def document_of(self, version_id: str) -> DocumentEntry:
         for doc in self.documents:
             if any(v.version_id == version_id for v in doc.versions):
@@ -164,13 +198,14 @@ class Searcher:
         k: int | None = None,
         timings: dict[str, float] | None = None,
         region: str | None = None,
+        versions: Sequence[str] | None = None,
     ) -> list[Hit]:
         """The best chunks for `text`, best first, at most one per clause, duplicates across regions folded."""
         import numpy as np
 
         timings = timings if timings is not None else {}
         k = k or self.settings.k
-        allowed = self.versions_in_force(as_of, services, region)
+        allowed = list(versions) if versions is not None else self.versions_in_force(as_of, services, region)
         if not allowed:
             return []
         n = self.settings.candidates
