@@ -3,12 +3,13 @@ quoted verbatim and numbered. Deterministic, offline, no language model."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 
 from .dates import human_date
 from .question import Question
-from .types import Answer, Citation, Hit
+from .types import Answer, Citation, Hit, Summary
 
 
 def choose_hits(hits: Sequence[Hit], services: Sequence[str], limit: int, min_similarity: float) -> list[Hit]:
@@ -83,6 +84,32 @@ def citation_notes(citations: Sequence[Citation], as_of: date | None) -> list[st
             "These quotes are not from binding terms: check the platform's terms for what it may do."
         )
     return notes
+
+
+def summaries_text(summaries: Sequence[Summary]) -> str:
+    """policybot's own summaries, labelled as such, before the platforms' words."""
+    lines = []
+    for s in summaries:
+        source = f"; see [{s.citation}]" if s.citation is not None else ""
+        lines.append(f"policybot's summary (not {s.service}'s words): {s.text} (stance: {s.stance}{source})")
+    return "\n".join(lines)
+
+
+_CONTRACT = re.compile(
+    r"\b(?:my|our|the)\s+(?:label|record|distribution|distributor|publishing|management|sync|licen[cs]ing|"
+    r"production)\s+(?:deal|contract|agreement)\b|\bmy\s+contract\b|\bi\s+signed\b|\brecord\s+deal\b",
+    re.I,
+)
+
+
+def contract_note(question: str) -> list[str]:
+    """When a question is about the artist's own contract: point to the agreement that governs them."""
+    if not _CONTRACT.search(question):
+        return []
+    return [
+        "Your own contract (label, distributor or publishing agreement) governs what it covers, and platform "
+        "terms cannot tell you what it says: read that agreement, or ask a music lawyer."
+    ]
 
 
 def _numbers(ns: Iterable[int]) -> str:

@@ -9,17 +9,29 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from .answer import abstain, choose_hits, citation_notes, compose_text, services_sentence
+from .answer import (
+    abstain,
+    choose_hits,
+    citation_notes,
+    compose_text,
+    contract_note,
+    services_sentence,
+    summaries_text,
+)
 from .citations import make_citation
+from .compare import NoteUse, compare, comparison_services, table_text, use_note
 from .dates import human_date
 from .domain import domain_margin
 from .errors import BadQuestion, UnverifiedExcerpt
+from .glossary import glossary_for
 from .history import CHANGE_WORDS, asks_about_change, change_lead, change_topic, find_changes, pick_document
 from .lexical import expand_query
+from .notes import Note, load_notes
 from .question import Question, clean_question, read_question
 from .retrieval import Searcher, open_searcher
 from .settings import Settings
-from .types import Answer, Citation, Hit
+from .topics import Topic, asks_for_comparison, find_topic
+from .types import Answer, Citation, ComparisonRow, Hit, Summary
 
 log = logging.getLogger(__name__)
 
@@ -246,12 +258,36 @@ def _answer(
             q,
         )
     began = time.perf_counter()
+    asked = q.standalone or q.text
+    topic = find_topic(asked)
+    change = asks_about_change(asked) and q.as_of is None
+    notes_db = load_notes(settings.notes_dir)
+    if topic is not None and not change and asks_for_comparison(q.text, len(q.services)):
+        answer = _comparison_answer(q, topic, searcher, settings, notes_db, found)
+        timings["compose_ms"] = (time.perf_counter() - began) * 1000
+        return answer
     lead = ""
     notes: list[str] = []
     chosen = choose_hits(hits, q.services, settings.max_citations, settings.min_similarity)
-    if asks_about_change(q.standalone or q.text) and q.as_of is None:
+    uses: list[NoteUse] = []
+    if change:
         lead, chosen, notes = _change_answer(q, hits, chosen, searcher, settings, timings)
         found.extend(h for h in chosen if h not in found)
+    elif topic is not None:
+        for service in q.services or [chosen[0].provenance.service]:
+            used = use_note(notes_db, searcher, service, topic.id, q.as_of, q.region)
+            if used is None:
+                continue
+            if used.stale:
+                notes.append(
+                    f"policybot's summary of {service}'s position on {topic.label.lower()} is out of date (the "
+                    "document changed since it was written), so here are the platform's words alone."
+                )
+                continue
+            uses.append(used)
+            if used.hit is not None and not any(_same_place(used.hit, h) for h in chosen):
+                chosen.insert(0, used.hit)
+                found.insert(0, used.hit)
     citations = _cite(chosen, q, searcher, settings)
     timings["compose_ms"] = (time.perf_counter() - began) * 1000
     if not citations:
@@ -261,7 +297,11 @@ def _answer(
     notes.extend(citation_notes(citations, q.as_of))
     if q.unknown_services:
         notes.insert(0, f"I don't have {_possessive(services_sentence(list(q.unknown_services)))} terms.")
+    notes.extend(contract_note(asked))
+    summaries = tuple(_summary(u, citations) for u in uses)
     text = compose_text(citations)
+    if summaries:
+        text = summaries_text(summaries) + "\n\n" + text
     return Answer(
         question=q.text,
         text=f"{lead}\n{text}" if lead else text,
@@ -270,6 +310,74 @@ def _answer(
         services=q.services,
         as_of=q.as_of,
         notes=tuple(notes),
+        topic=topic.id if topic else "",
+        summaries=summaries,
+        glossary=tuple(glossary_for(c.excerpt for c in citations)),
+    )
+
+
+def _same_place(a: Hit, b: Hit) -> bool:
+    return a.provenance.version_id == b.provenance.version_id and a.start < b.end and b.start < a.end
+
+
+def _summary(used: NoteUse, citations: Sequence[Citation]) -> Summary:
+    note, hit = used.note, used.hit
+    n = None
+    if hit is not None:
+        n = next(
+            (
+                c.n
+                for c in citations
+                if c.provenance.version_id == hit.provenance.version_id
+                and c.start < hit.end
+                and hit.start < c.end
+            ),
+            None,
+        )
+    return Summary(service=note.service, topic=note.topic, stance=note.stance, text=note.summary, citation=n)
+
+
+def _comparison_answer(
+    q: Question,
+    topic: Topic,
+    searcher: Searcher,
+    settings: Settings,
+    notes_db: tuple[Note, ...],
+    found: list[Hit],
+) -> Answer:
+    """A table, one row per platform: stance, policybot's note, and the verified deciding excerpt."""
+    services = comparison_services(searcher, q.services)
+    rows = compare(topic, services, searcher, settings, notes_db, as_of=q.as_of, region=q.region)
+    citations: list[Citation] = []
+    numbers: list[int | None] = []
+    stems = list(dict.fromkeys(expand_query(topic.question)))
+    for row in rows:
+        n = None
+        if row.hit is not None:
+            citation = _cite_one(row.hit, len(citations) + 1, stems, searcher, settings)
+            if citation is not None:
+                citations.append(citation)
+                found.append(row.hit)
+                n = citation.n
+        numbers.append(n)
+    table = table_text(topic, rows, numbers)
+    text = table + ("\n\n" + compose_text(citations) if citations else "")
+    comparison = tuple(
+        ComparisonRow(service=r.service, stance=r.stance, note=r.note, citation=n)
+        for r, n in zip(rows, numbers, strict=True)
+    )
+    notes = citation_notes(citations, q.as_of) + contract_note(q.standalone or q.text)
+    return Answer(
+        question=q.text,
+        text=text,
+        abstained=False,
+        citations=tuple(citations),
+        services=q.services,
+        as_of=q.as_of,
+        notes=tuple(notes),
+        topic=topic.id,
+        comparison=comparison,
+        glossary=tuple(glossary_for(c.excerpt for c in citations)),
     )
 
 
@@ -313,23 +421,26 @@ def _cite(hits: Sequence[Hit], q: Question, searcher: Searcher, settings: Settin
     stems = list(dict.fromkeys(expand_query(q.topic)))
     citations: list[Citation] = []
     for hit in hits:
-        doc = searcher.document_of(hit.provenance.version_id)
-        latest = doc.latest.provenance
-        newer = latest.date_label if latest.version_id != hit.provenance.version_id else ""
-        try:
-            citation = make_citation(
-                len(citations) + 1,
-                hit,
-                stems,
-                searcher.store.text,
-                max_chars=settings.max_excerpt_chars,
-                newer_version=newer,
-            )
-        except UnverifiedExcerpt as exc:
-            log.warning("dropped a citation: %s", exc)
-            continue
-        citations.append(citation)
+        citation = _cite_one(hit, len(citations) + 1, stems, searcher, settings)
+        if citation is not None:
+            citations.append(citation)
     return citations
+
+
+def _cite_one(
+    hit: Hit, n: int, stems: Sequence[str], searcher: Searcher, settings: Settings
+) -> Citation | None:
+    """The verified citation of a hit, or None (logged) when its excerpt is not verbatim in the stored text."""
+    doc = searcher.document_of(hit.provenance.version_id)
+    latest = doc.latest.provenance
+    newer = latest.date_label if latest.version_id != hit.provenance.version_id else ""
+    try:
+        return make_citation(
+            n, hit, stems, searcher.store.text, max_chars=settings.max_excerpt_chars, newer_version=newer
+        )
+    except UnverifiedExcerpt as exc:
+        log.warning("dropped a citation: %s", exc)
+        return None
 
 
 def search(

@@ -260,3 +260,63 @@ def _diff_text(doc: DocumentEntry, old: VersionEntry, new: VersionEntry, result:
         lines.append(f"{symbol[change.kind]} {change.kind} · {_section(change.new or change.old)}")
         lines.append(f"  {change.marked}")
     return "\n".join(lines)
+
+
+@corpus.command()
+@click.option("--json", "as_json", is_flag=True, help="Print each note's status as JSON.")
+@click.pass_obj
+def check(obj: Context, as_json: bool) -> None:
+    """Check policybot's notes against the current documents; exits 1 when a note is stale.
+
+    A note is stale when the phrase it summarises is no longer in the latest version of its document (the
+    document changed since the note was written): answers then quote the clause alone until the note is
+    rewritten. A note whose document is not in the index is listed as unchecked.
+    """
+    from .cli import _run
+    from .errors import BadQuestion
+    from .notes import is_fresh, load_notes
+    from .retrieval import open_searcher
+
+    def action() -> None:
+        searcher = open_searcher(obj.settings)
+        results: list[dict[str, Any]] = []
+        for note in load_notes(obj.settings.notes_dir):
+            entry: dict[str, Any] = {
+                "service": note.service,
+                "document": note.document,
+                "region": note.region,
+                "topic": note.topic,
+                "stance": note.stance,
+                "anchor": note.anchor,
+                "file": note.path,
+            }
+            try:
+                document = searcher.find_document(note.service, note.document, note.region)
+            except BadQuestion:
+                results.append({**entry, "status": "unchecked", "version": None})
+                continue
+            latest = document.latest
+            fresh = is_fresh(note, searcher.version_document(latest.version_id))
+            results.append(
+                {**entry, "status": "fresh" if fresh else "stale", "version": latest.provenance.date_label}
+            )
+        stale = [r for r in results if r["status"] == "stale"]
+        if as_json:
+            click.echo(json.dumps(results, ensure_ascii=False))
+        else:
+            counts = {s: sum(r["status"] == s for r in results) for s in ("fresh", "stale", "unchecked")}
+            click.echo(
+                f"{len(results)} notes: {counts['fresh']} fresh, {counts['stale']} stale, {counts['unchecked']} unchecked"
+            )
+            for r in results:
+                if r["status"] != "fresh":
+                    where = f" (latest: {r['version']})" if r["version"] else " (document not in the index)"
+                    click.echo(f"  {r['status']}: {r['service']} · {r['document']} · {r['topic']}{where}")
+                    if r["status"] == "stale":
+                        click.echo(
+                            f"    anchor no longer found: “{r['anchor']}” — rewrite the note in {r['file']}"
+                        )
+        if stale:
+            raise SystemExit(1)
+
+    _run(action)

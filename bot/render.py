@@ -50,6 +50,24 @@ def answer_json(a: Answer) -> dict[str, Any]:
         "as_of": a.as_of.isoformat() if a.as_of else None,
         "notes": list(a.notes),
         "standalone_question": a.standalone or None,
+        "topic": a.topic or None,
+        "stance": a.summaries[0].stance if len(a.summaries) == 1 else None,
+        "summary": [
+            {
+                "service": s.service,
+                "topic": s.topic,
+                "stance": s.stance,
+                "note": s.text,
+                "citation": s.citation,
+            }
+            for s in a.summaries
+        ],
+        "comparison": [
+            {"service": r.service, "stance": r.stance, "note": r.note, "citation": r.citation}
+            for r in a.comparison
+        ],
+        "glossary": [{"term": term, "meaning": meaning} for term, meaning in a.glossary],
+        "disclaimer": a.disclaimer,
     }
 
 
@@ -98,9 +116,18 @@ def report_json(r: IndexReport) -> dict[str, Any]:
 
 def answer_text(a: Answer) -> str:
     lines = [a.text]
+    if a.citations and not all(
+        f"[{c.n}]" in a.text and " ".join(c.excerpt.split())[:40] in a.text for c in a.citations
+    ):
+        # A composed (generative) answer cites [n] without quoting: show each excerpt under the answer.
+        lines.append("")
+        lines.extend(f"[{c.n}] “{' '.join(c.excerpt.split())}”" for c in a.citations)
     if a.notes:
         lines.append("")
         lines.extend(f"Note: {note}" for note in a.notes)
+    if a.glossary:
+        lines.append("")
+        lines.extend(f"“{term}”: {meaning}" for term, meaning in a.glossary)
     if a.citations:
         lines.append("")
         lines.append("Sources:")
@@ -111,6 +138,9 @@ def answer_text(a: Answer) -> str:
             lines.append(f"[{c.n}] {p.service} · {p.title}{region} · {c.section_path} · {p.date_label}{kind}")
             if c.url:
                 lines.append(f"    {c.url}")
+    if a.disclaimer:
+        lines.append("")
+        lines.append(a.disclaimer)
     return "\n".join(lines)
 
 

@@ -88,6 +88,7 @@ class Settings(BaseSettings):
     llm_model: str = Field(default="", description="Model name at the provider.")
     llm_api_key: SecretStr = Field(default=SecretStr(""), description="From the environment only.")
     llm_timeout: float = Field(default=30.0, gt=0, le=600, description="Seconds before falling back.")
+    notes_dir: Path | None = Field(default=None, description="policybot's topic notes; default corpus/notes.")
     # Embedding
     embed_precision: str = Field(
         default="auto", pattern="^(auto|fp32|bf16)$", description="bf16 where the CPU supports it natively."

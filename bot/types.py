@@ -184,6 +184,35 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class Summary:
+    """policybot's own plain summary of a platform's position on a topic (a note), shown before the quotes."""
+
+    service: str
+    topic: str
+    stance: str
+    text: str
+    citation: int | None = None
+    """The `n` of the citation quoting the clause the summary rests on."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComparisonRow:
+    """One platform in a comparison table: its stance, the project's note, and the deciding excerpt."""
+
+    service: str
+    stance: str | None
+    note: str
+    """The project's summary, or what was checked ("not addressed in Terms of Use (August 17, 2026)")."""
+    citation: int | None
+    """The `n` of the citation quoting the deciding clause, or None when the terms don't address it."""
+
+
+DISCLAIMER = (
+    "Not legal advice: policybot shows what the platforms' documents say, not what they mean for your case."
+)
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """What `ask()` returns to the command line, the chat page, the HTTP API and the evaluation."""
 
@@ -202,6 +231,13 @@ class Answer:
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone: str = ""
     """For a follow-up, the question as understood from the conversation; empty otherwise."""
+    topic: str = ""
+    """The taxonomy topic the question is about (bot/topics.py), when it names one."""
+    summaries: tuple[Summary, ...] = ()
+    comparison: tuple[ComparisonRow, ...] = ()
+    glossary: tuple[tuple[str, str], ...] = ()
+    """(term, plain meaning) for legal words the quoted excerpts use."""
+    disclaimer: str = DISCLAIMER
 
 
 @dataclass(frozen=True, slots=True)
