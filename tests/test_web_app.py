@@ -312,5 +312,7 @@ def test_chat_page_is_mounted_at_root_without_cookies(client: Any) -> None:
     assert "<html" in page.text.lower()
     for path in ("/", "/api/health", "/widget.js"):
         assert "set-cookie" not in client.get(path).headers
-    assert "set-cookie" not in client.post("/api/ask", json={"question": QUESTION}).headers
+    answer = client.post("/api/ask", json={"question": QUESTION})
+    assert "set-cookie" not in answer.headers
+    assert answer.headers["x-content-type-options"] == "nosniff"
     assert "fonts.googleapis.com" not in page.text

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from ..errors import BadQuestion, IndexBusy, IndexMissing, PolicybotError, StoreUnavailable
 from ..settings import Settings
 from .feedback import FeedbackStore, open_feedback
-from .limits import BodyLimit, OriginGuard, RateLimiter, retry_after
+from .limits import BodyLimit, NoSniff, OriginGuard, RateLimiter, retry_after
 
 log = logging.getLogger(__name__)
 
@@ -277,14 +277,9 @@ def create_app(
             headers={"Cache-Control": "public, max-age=300", "Cross-Origin-Resource-Policy": "cross-origin"},
         )
 
-    @app.middleware("http")
-    async def _no_sniff(request: Request, call_next: Any) -> Any:
-        response = await call_next(request)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
-
     # Outermost last: CORS answers preflights and labels every response (errors too, so an allowed page
     # can read why); then the origin check; then the size limit.
+    app.add_middleware(NoSniff)
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes, prefix=API_PREFIX)
     app.add_middleware(OriginGuard, allowed=settings.cors_origins, prefix=API_PREFIX)
     app.add_middleware(
