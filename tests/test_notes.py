@@ -10,6 +10,8 @@ from bot.notes import load_notes, locate_anchor
 from bot.render import answer_json
 from bot.settings import Settings
 
+from .conftest import OTA, needs_shared
+
 pytestmark = pytest.mark.integration
 
 FRESH = "Loudwave will not use your Content to train generative artificial intelligence models"
@@ -99,3 +101,38 @@ def test_glossary_and_contract_pointer(test_index) -> None:  # type: ignore[no-u
     terms = dict(answer.glossary)
     assert "perpetual" in terms and "irrevocable" in terms
     assert any("Your own contract" in note for note in answer.notes)
+
+
+REQUIRED = ("SoundCloud", "Bandcamp", "Spotify", "YouTube", "TikTok", "DistroKid")
+
+
+@pytest.mark.unit
+@needs_shared()
+def test_bundled_notes_cover_every_topic_and_their_anchors_are_in_the_current_terms() -> None:
+    from bot.corpus import load_corpus
+    from bot.index import version_order
+    from bot.topics import TOPICS
+
+    load_notes.cache_clear()
+    notes = load_notes()
+    covered = {(n.service, n.topic) for n in notes}
+    missing = [(s, t.id) for s in REQUIRED for t in TOPICS if (s, t.id) not in covered]
+    assert not missing, missing
+    latest: dict[tuple[str, str, str], object] = {}
+    for version in sorted(load_corpus([OTA]).versions, key=version_order):
+        p = version.provenance
+        latest[(p.service, p.document, p.region)] = version
+    for note in notes:
+        if not note.anchor:
+            continue
+        candidates = [
+            v
+            for (service, document, region), v in latest.items()
+            if service == note.service
+            and document == note.document
+            and (note.region is None or region == note.region)
+        ]
+        assert candidates, f"{note.path}: no {note.service} {note.document} in the shared corpus"
+        assert any(locate_anchor(note.anchor, v.text) for v in candidates), (
+            f"{note.path}: {note.topic} anchor not found"
+        )  # type: ignore[attr-defined]
