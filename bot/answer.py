@@ -44,6 +44,16 @@ def _document_phrase(citation: Citation) -> str:
     return f"{p.service}'s {title}{region} ({p.date_label})"
 
 
+_PLURAL_TITLE = re.compile(
+    r"(?:terms|terms of (?:use|service|sale)|conditions|guidelines|rules|standards|cgu)\W*$", re.I
+)
+
+
+def _plural(title: str) -> bool:
+    """ "Terms of Use … say", "Privacy Policy … says"."""
+    return bool(_PLURAL_TITLE.search(title)) or title.casefold().startswith(("conditions", "terms"))
+
+
 def compose_text(citations: Sequence[Citation]) -> str:
     """The answer as text: for each document, a lead line, then its quoted excerpts with their sections."""
     lines: list[str] = []
@@ -53,7 +63,7 @@ def compose_text(citations: Sequence[Citation]) -> str:
         if phrase != current:
             if lines:
                 lines.append("")
-            verb = "says" if citation.provenance.kind != "terms" else "say"
+            verb = "say" if _plural(citation.provenance.title) else "says"
             lines.append(f"{phrase} {verb}:")
             current = phrase
         excerpt = " ".join(citation.excerpt.split())
