@@ -44,14 +44,12 @@ def _document_phrase(citation: Citation) -> str:
     return f"{p.service}'s {title}{region} ({p.date_label})"
 
 
-_PLURAL_TITLE = re.compile(
-    r"(?:terms|terms of (?:use|service|sale)|conditions|guidelines|rules|standards|cgu)\W*$", re.I
-)
+_PLURAL_TITLE = re.compile(r"^(?:terms|conditions)\b|(?:guidelines|rules|standards)\W*$", re.I)
 
 
 def _plural(title: str) -> bool:
-    """ "Terms of Use … say", "Privacy Policy … says"."""
-    return bool(_PLURAL_TITLE.search(title)) or title.casefold().startswith(("conditions", "terms"))
+    """Whether a title takes "say" ("Terms of Use say") or "says" ("Privacy Policy says")."""
+    return bool(_PLURAL_TITLE.search(title))
 
 
 def compose_text(citations: Sequence[Citation]) -> str:
