@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup demo test lint typecheck browser clean
+.PHONY: setup demo demo-shared test lint typecheck browser clean
 
 setup: $(STAMP)
 
@@ -20,10 +20,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
+# Index the bundled corpus, answer the founding article's questions, then serve the chat page (Ctrl-C stops).
+# With the shared Open Terms Archive folder beside the checkout, `make demo-shared` syncs it first.
+DEMO_PORT ?= 7860
 demo: setup
 	$(BIN)/policybot index
 	$(BIN)/policybot ask "Can SoundCloud use my tracks to train AI?"
 	$(BIN)/policybot ask "My label uploaded my album: does the AI clause apply?"
+	@echo "Chat page: http://127.0.0.1:$(DEMO_PORT)/  (Ctrl-C to stop)"
+	$(BIN)/policybot serve --host 127.0.0.1 --port $(DEMO_PORT)
+
+demo-shared: setup
+	$(BIN)/policybot corpus sync --from ../shared/corpus/open-terms-archive
+	$(BIN)/policybot ask "What changed in SoundCloud's AI terms?"
+	$(BIN)/policybot ask "Which platforms let me opt out of AI training?"
+	@echo "Chat page: http://127.0.0.1:$(DEMO_PORT)/  (Ctrl-C to stop)"
+	$(BIN)/policybot serve --host 127.0.0.1 --port $(DEMO_PORT)
 
 lint: setup
 	$(BIN)/ruff check bot tests eval
