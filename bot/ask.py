@@ -280,8 +280,9 @@ def _answer(
                 continue
             if used.stale:
                 notes.append(
-                    f"policybot's summary of {service}'s position on {topic.label.lower()} is out of date (the "
-                    "document changed since it was written), so here are the platform's words alone."
+                    f"policybot's summary of {service}'s position on {topic.label.lower()} does not match the "
+                    "version quoted here (the phrase it summarises is not in it), so here are the platform's "
+                    "words alone."
                 )
                 continue
             uses.append(used)

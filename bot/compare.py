@@ -131,7 +131,7 @@ def _row(
         when = f" in force on {as_of.isoformat()}" if as_of else ""
         return Row(label, None, f"no {MAIN_DOCUMENT}{when} in the index", None)
     hits = searcher.retrieve(topic.question, versions=[version.version_id], k=8)
-    stale = " (policybot's note on this is out of date: the terms changed)" if used is not None else ""
+    stale = " (policybot's note does not match this version)" if used is not None else ""
     # The best clause that speaks of the topic in its own words, not merely the nearest one.
     speaking = [h for h in hits if topic.evidence.search(h.text) and h.similarity >= ADDRESSED_SIMILARITY]
     if speaking:

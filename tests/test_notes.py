@@ -68,7 +68,7 @@ def test_a_stale_note_falls_back_to_the_current_clause(test_index, tmp_path: Pat
     settings = with_notes(test_index, write_notes(tmp_path / "notes", GONE))
     answer = ask("Can Loudwave train AI on my songs?", settings)
     assert not answer.summaries and "policybot's summary" not in answer.text
-    assert any("out of date" in note for note in answer.notes)
+    assert any("does not match the version quoted here" in note for note in answer.notes)
     assert any(
         "opt in" in c.excerpt and c.provenance.document == "Terms of Service" for c in answer.citations
     )
