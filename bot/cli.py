@@ -259,6 +259,10 @@ main.add_command(corpus)
 from .web.cli import serve  # noqa: E402
 
 main.add_command(serve)
+from .evaluation.cli import bench_command, eval_command  # noqa: E402
+
+main.add_command(eval_command)
+main.add_command(bench_command)
 
 
 if __name__ == "__main__":  # pragma: no cover
