@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -149,15 +148,6 @@ def list_(obj: Context, as_json: bool) -> None:
     _run(action)
 
 
-def _date(value: str | None) -> date | None:
-    if value is None:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not a date; write YYYY-MM-DD") from None
-
-
 @corpus.command()
 @click.argument("service")
 @click.argument("document")
@@ -186,7 +176,7 @@ def diff(
     Use"), any case.
     """
     from .clauses import parse_clauses
-    from .cli import _run
+    from .cli import _parse_date, _run
     from .errors import BadQuestion
     from .lineage import diff_clauses
     from .retrieval import open_searcher
@@ -194,11 +184,11 @@ def diff(
     def action() -> None:
         searcher = open_searcher(obj.settings)
         doc = searcher.find_document(service, document, region)
-        new = doc.in_force(_date(to))
+        new = doc.in_force(_parse_date(to))
         if new is None:
             raise BadQuestion(f"no version of {doc.service} {doc.document} was in force on {to}")
         if from_ is not None:
-            old = doc.in_force(_date(from_))
+            old = doc.in_force(_parse_date(from_))
             if old is None:
                 first = doc.versions[0].provenance.version_date.isoformat()
                 raise BadQuestion(

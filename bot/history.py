@@ -81,19 +81,7 @@ def _relevant_sentences(
             if score < need:
                 continue
             key = " ".join(clean_inline(text).casefold().split())
-            hit = Hit(
-                chunk_id="",
-                provenance=version.provenance,
-                section=clause.section,
-                label=clause.label,
-                start=clause.start + start,
-                end=clause.start + end,
-                text=text,
-                clause_start=clause.start,
-                clause_end=clause.end,
-                score=float(score),
-                similarity=0.0,
-            )
+            hit = clause.hit(start, end, float(score))
             found.setdefault(key, Sentence(hit, score, key))
     return found
 

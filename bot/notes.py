@@ -130,17 +130,5 @@ def anchor_hit(note: Note, version: DocumentVersion) -> Hit | None:
             rel_start, rel_end = span[0] - clause.start, min(span[1], clause.end) - clause.start
             covering = [(s, e) for s, e in sentences if s < rel_end and e > rel_start] or sentences
             start, end = covering[0][0], covering[-1][1]
-            return Hit(
-                chunk_id="",
-                provenance=version.provenance,
-                section=clause.section,
-                label=clause.label,
-                start=clause.start + start,
-                end=clause.start + end,
-                text=clause.text[start:end],
-                clause_start=clause.start,
-                clause_end=clause.end,
-                score=1.0,
-                similarity=1.0,
-            )
+            return clause.hit(start, end, score=1.0, similarity=1.0)
     return None

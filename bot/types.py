@@ -24,6 +24,11 @@ def text_sha256(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def section_path(section: tuple[str, ...], label: str) -> str:
+    """How a citation names its place: "Grant of license › ¶4"."""
+    return " › ".join((*section, label)) if section else label
+
+
 @dataclass(frozen=True, slots=True)
 class Provenance:
     """Where a piece of text comes from: one dated version of one platform document."""
@@ -96,11 +101,27 @@ class Clause:
 
     @property
     def section_path(self) -> str:
-        return " › ".join((*self.section, self.label)) if self.section else self.label
+        return section_path(self.section, self.label)
 
     @property
     def heading(self) -> str:
         return self.section[-1] if self.section else ""
+
+    def hit(self, start: int, end: int, score: float, similarity: float = 0.0) -> Hit:
+        """The span [start, end) of this clause (offsets within the clause) as a hit that can be cited."""
+        return Hit(
+            chunk_id="",
+            provenance=self.provenance,
+            section=self.section,
+            label=self.label,
+            start=self.start + start,
+            end=self.start + end,
+            text=self.text[start:end],
+            clause_start=self.start,
+            clause_end=self.end,
+            score=score,
+            similarity=similarity,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,7 +171,7 @@ class Hit:
 
     @property
     def section_path(self) -> str:
-        return " › ".join((*self.section, self.label)) if self.section else self.label
+        return section_path(self.section, self.label)
 
     @property
     def clause_key(self) -> tuple[str, int]:
@@ -180,7 +201,7 @@ class Citation:
 
     @property
     def section_path(self) -> str:
-        return " › ".join((*self.section, self.label)) if self.section else self.label
+        return section_path(self.section, self.label)
 
 
 @dataclass(frozen=True, slots=True)
