@@ -111,8 +111,16 @@ def main(ctx: click.Context, data_dir: Path | None, chroma_url: str | None) -> N
     "everything `policybot corpus sync` brought into the data dir.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (no progress display).")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=0,
+    metavar="SECONDS",
+    help="When another indexer is at work on this data dir or Chroma server, wait up to SECONDS for it "
+    "to finish (default: fail at once).",
+)
 @click.pass_obj
-def index(obj: Context, corpora: tuple[Path, ...], as_json: bool) -> None:
+def index(obj: Context, corpora: tuple[Path, ...], as_json: bool, wait: float) -> None:
     """Build the index from the corpus: documents → clauses → chunks → embeddings.
 
     Only text not embedded before is embedded; an unchanged corpus is a no-op. The new index replaces
@@ -128,7 +136,7 @@ def index(obj: Context, corpora: tuple[Path, ...], as_json: bool) -> None:
 
         folders = list(corpora) or default_corpus_dirs(obj.settings)
         progress = TerminalProgress(enabled=False if as_json else None)
-        report = build_index(folders, obj.settings, progress=progress)
+        report = build_index(folders, obj.settings, progress=progress, wait=wait)
         progress.done()
         if as_json:
             click.echo(json.dumps(report_json(report), ensure_ascii=False))

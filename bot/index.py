@@ -23,7 +23,12 @@ PARSER_VERSION = "7"
 """Bump when clause parsing or chunking changes, so an unchanged corpus is still re-indexed once."""
 
 Progress = Callable[[str, int, int], None]
-"""progress(stage, done, total): how far a long stage has got."""
+"""progress(stage, done, total): how far a long stage has got (load, embed, write, publish)."""
+
+EMBED_BATCH = 256
+"""Texts embedded between two progress reports (and lease renewals)."""
+WRITE_BATCH = 2000
+"""Chunks written to Chroma in one request, between two progress reports."""
 
 
 def _nothing(stage: str, done: int, total: int) -> None:
@@ -150,11 +155,13 @@ def build_index(
     progress: Progress | None = None,
     embedder: MiniLMEmbeddings | None = None,
     store: IndexStore | None = None,
+    wait: float = 0.0,
 ) -> IndexReport:
     """Index `corpus_dirs` into a new generation and publish it; a no-op when nothing changed.
 
     Text already embedded in the serving generation is not embedded again. The serving generation keeps
-    answering until the new one is complete.
+    answering until the new one is complete. Another indexer at work on the same data dir (file lock) or
+    the same Chroma server (lease) makes this wait up to `wait` seconds, then fail with IndexBusy.
     """
     from filelock import FileLock, Timeout
 
@@ -163,11 +170,12 @@ def build_index(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.data_dir / "index.lock"))
     try:
-        lock.acquire(timeout=0)
+        lock.acquire(timeout=wait)
     except Timeout:
+        waited = f" (waited {wait:g} s)" if wait else ""
         raise IndexBusy(
-            f"another `policybot index` is running on {settings.data_dir} (lock {lock.lock_file}); "
-            "wait for it to finish and run this again"
+            f"another `policybot index` is running on {settings.data_dir} (lock {lock.lock_file}){waited}; "
+            "wait for it to finish and run this again, or give --wait SECONDS"
         ) from None
     try:
         report("load", 0, 1)
@@ -176,9 +184,9 @@ def build_index(
         clauses, chunks = chunk_corpus(corpus)
         store = store or open_store(settings)
         print_ = fingerprint(chunks, corpus.versions)
-        current = store.current()
         documents = len({v.provenance.doc_key for v in corpus.versions})
-        if current is not None and current.fingerprint == print_:
+
+        def unchanged(current: Generation) -> IndexReport:
             return IndexReport(
                 documents=documents,
                 versions=len(corpus.versions),
@@ -190,26 +198,51 @@ def build_index(
                 unchanged=True,
                 problems=corpus.problems,
             )
-        known = store.embeddings_by_hash(current) if current is not None else {}
-        embedder = embedder or get_embedder(settings.embed_batch_size, settings.embed_precision)
-        vectors, embedded = _embed(chunks, known, embedder, report)
-        generation = store.new_generation(print_)
-        latest = latest_versions(corpus.versions)
-        store.put_texts({v.provenance.text_sha256: v.text for v in corpus.versions})
-        ids = [c.chunk_id for c in chunks]
-        unique = _unique_positions(ids)
-        report("write", 0, len(unique))
-        store.add_chunks(
-            generation,
-            [ids[i] for i in unique],
-            [vectors[chunks[i].text_hash] for i in unique],
-            [chunks[i].text for i in unique],
-            [chunk_metadata(chunks[i], chunks[i].clause.provenance.version_id in latest) for i in unique],
-        )
-        report("write", len(unique), len(unique))
-        manifest = build_manifest(corpus, clauses, chunks, generation, [str(d) for d in corpus_dirs])
-        store.publish(generation, manifest)
-        _drop_old(store, keep={generation.name, current.name if current else ""})
+
+        current = store.current()
+        if current is not None and current.fingerprint == print_:
+            return unchanged(current)
+        lease = store.take_lease(wait=max(0.0, wait - (time.perf_counter() - began)))
+        try:
+            current = store.current()  # another indexer may have published while this one waited
+            if current is not None and current.fingerprint == print_:
+                return unchanged(current)
+
+            def step(stage: str, done: int, total: int) -> None:
+                report(stage, done, total)
+                lease.keep()
+
+            known = store.embeddings_by_hash(current) if current is not None else {}
+            embedder = embedder or get_embedder(settings.embed_batch_size, settings.embed_precision)
+            vectors, embedded = _embed(chunks, known, embedder, step)
+            generation = store.new_generation(print_)
+            latest = latest_versions(corpus.versions)
+            store.put_texts({v.provenance.text_sha256: v.text for v in corpus.versions})
+            ids = [c.chunk_id for c in chunks]
+            unique = _unique_positions(ids)
+            step("write", 0, len(unique))
+            for start in range(0, len(unique), WRITE_BATCH):
+                part = unique[start : start + WRITE_BATCH]
+                store.add_chunks(
+                    generation,
+                    [ids[i] for i in part],
+                    [vectors[chunks[i].text_hash] for i in part],
+                    [chunks[i].text for i in part],
+                    [
+                        chunk_metadata(chunks[i], chunks[i].clause.provenance.version_id in latest)
+                        for i in part
+                    ],
+                )
+                step("write", start + len(part), len(unique))
+            manifest = build_manifest(corpus, clauses, chunks, generation, [str(d) for d in corpus_dirs])
+            report("publish", 0, 1)
+            lease.keep(force=True)  # never publish on a lease another indexer has taken over
+            store.publish(generation, manifest, chunks=len(unique))
+            report("publish", 1, 1)
+            if lease.held():  # an indexer that took over since may be writing a generation: leave it be
+                _drop_old(store, keep={generation.name, current.name if current else ""})
+        finally:
+            lease.release()
         return IndexReport(
             documents=documents,
             versions=len(corpus.versions),
@@ -247,7 +280,7 @@ def _embed(
     hashes = list(todo)
     # Similar lengths together: padding is what a CPU spends most of its time on.
     hashes.sort(key=lambda h: len(todo[h]))
-    step = 256
+    step = EMBED_BATCH
     report("embed", 0, len(hashes))
     for start in range(0, len(hashes), step):
         part = hashes[start : start + step]
@@ -258,7 +291,8 @@ def _embed(
 
 
 def _drop_old(store: IndexStore, keep: set[str]) -> None:
-    """Keep the new generation and the one before it (queries in flight may still read it)."""
+    """Keep the new generation and the one before it (queries in flight may still read it); drop the rest,
+    including what indexers that crashed or were killed left half-written."""
     for name in store.generations():
         if name not in keep:
             store.drop_generation(name)

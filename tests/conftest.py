@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,3 +67,87 @@ def shared_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator
     settings = Settings(data_dir=tmp_path_factory.mktemp("shared-index"))
     build_index([OTA, BUNDLED], settings, embedder=embedder)
     yield settings
+
+
+# --- Chroma's server mode: `chroma run` on loopback, started by the tests themselves -------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_chroma(url: str, server: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    import httpx
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"`chroma run` exited with {server.returncode} before answering at {url}")
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/api/v2/heartbeat", timeout=2).status_code == 200:
+                return
+        time.sleep(0.2)
+    raise RuntimeError(f"`chroma run` did not answer at {url}/api/v2/heartbeat within {timeout:.0f} s")
+
+
+@contextlib.contextmanager
+def chroma_run(path: Path, port: int | None = None) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`chroma run --path PATH` on 127.0.0.1 (a free port unless given): its URL and process, killed at the end."""
+    executable = Path(sys.executable).parent / "chroma"
+    if not executable.exists():
+        pytest.skip(f"no `chroma` command beside {sys.executable}")
+    port = port or free_port()
+    path.mkdir(parents=True, exist_ok=True)
+    log = (path.parent / f"{path.name}-chroma.log").open("ab")
+    server = subprocess.Popen(
+        [str(executable), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_chroma(url, server)
+        yield url, server
+    finally:
+        server.kill()
+        server.wait(30)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One Chroma server for the session; `store_settings` empties it before each test that uses it."""
+    with chroma_run(tmp_path_factory.mktemp("chroma-server") / "db") as (url, _):
+        yield url
+
+
+def empty_chroma(url: str) -> None:
+    """Remove every collection from the server, so a test starts from nothing (tests run one at a time)."""
+    from urllib.parse import urlparse
+
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    parsed = urlparse(url)
+    client = chromadb.HttpClient(
+        host=parsed.hostname, port=parsed.port, settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    for collection in client.list_collections():
+        client.delete_collection(collection if isinstance(collection, str) else collection.name)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_settings(request: pytest.FixtureRequest, tmp_path: Path) -> object:
+    """Settings of an empty store in each mode: the embedded store in a temp data dir, then the session's
+    Chroma server (emptied first) with its own temp data dir."""
+    from bot.settings import Settings
+
+    if request.param == "embedded":
+        return Settings(data_dir=tmp_path / "data")
+    url = request.getfixturevalue("chroma_server")
+    empty_chroma(url)
+    return Settings(data_dir=tmp_path / "data", chroma_url=url)

@@ -13,10 +13,13 @@ from .conftest import DATA
 pytestmark = pytest.mark.integration
 
 
-def test_reindex_is_idempotent_and_embeds_only_new_text(tmp_path: Path, embedder) -> None:  # type: ignore[no-untyped-def]
+def test_reindex_is_idempotent_and_embeds_only_new_text(
+    tmp_path: Path, store_settings: Settings, embedder
+) -> None:  # type: ignore[no-untyped-def]
+    """On the embedded store and on a `chroma run` server."""
     corpus = tmp_path / "corpus"
     shutil.copytree(DATA / "ota", corpus)
-    settings = Settings(data_dir=tmp_path / "data")
+    settings = store_settings
 
     first = build_index([corpus], settings, embedder=embedder)
     assert not first.unchanged and first.embedded > 0
