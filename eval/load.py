@@ -5,6 +5,7 @@ memory before and after.
     .venv/bin/python eval/load.py --data-dir /tmp/web-index --clients 10 --requests 200
     .venv/bin/python eval/load.py --data-dir /tmp/web-index --clients 20 --duration 60 --requests 2000
     .venv/bin/python eval/load.py --url http://127.0.0.1:7860 --pid 1234 --clients 10 --requests 200
+    .venv/bin/python eval/load.py --data-dir /tmp/w --chroma-url http://127.0.0.1:8000 --requests 500
 
 Without --url it starts its own `policybot serve --no-chat` on a free port (rate limit off, so the figures
 measure answering, not refusing) and stops it at the end. Questions are taken in turn from
@@ -40,12 +41,22 @@ class Results:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter[str] = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    memory_pid: int | None = None
+    memory_every: int = 0
+    memory_mb: list[tuple[int, float]] = field(default_factory=list)
+    """(requests done, server RSS in MB), every `memory_every` requests: flat, or growing with the count."""
 
     def record(self, status: str, ms: float) -> None:
         with self.lock:
             self.statuses[status] += 1
             if status == "200":
                 self.latencies_ms.append(ms)
+            done = sum(self.statuses.values())
+        if self.memory_every and done % self.memory_every == 0:
+            mb = rss_mb(self.memory_pid)
+            if mb is not None:
+                with self.lock:
+                    self.memory_mb.append((done, mb))
 
 
 def load_bodies(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
@@ -94,10 +105,11 @@ def free_port() -> int:
         return port
 
 
-def start_server(data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+def start_server(data_dir: Path, port: int, chroma_url: str = "") -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "POLICYBOT_DATA_DIR": str(data_dir),
+        **({"POLICYBOT_CHROMA_URL": chroma_url} if chroma_url else {}),
         "POLICYBOT_RATE_LIMIT_PER_MINUTE": "0",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
@@ -126,9 +138,17 @@ def wait_healthy(url: str, server: subprocess.Popen[bytes] | None, timeout: floa
 
 
 def run(
-    url: str, bodies: list[dict[str, Any]], clients: int, requests: int, duration: float, timeout: float
+    url: str,
+    bodies: list[dict[str, Any]],
+    clients: int,
+    requests: int,
+    duration: float,
+    timeout: float,
+    *,
+    memory_pid: int | None = None,
+    memory_every: int = 0,
 ) -> tuple[Results, float]:
-    results = Results()
+    results = Results(memory_pid=memory_pid, memory_every=memory_every)
     counter = iter(range(requests))
     counter_lock = threading.Lock()
     stop_at = time.monotonic() + duration
@@ -169,6 +189,9 @@ def main() -> None:
         "--pid", type=int, help="The running server's process id, for its memory (with --url)."
     )
     parser.add_argument("--data-dir", type=Path, help="Index to serve when the script starts the server.")
+    parser.add_argument(
+        "--chroma-url", default="", help="The server it starts reads the index from this Chroma server."
+    )
     parser.add_argument("--clients", type=int, default=10, help="Concurrent clients (default 10).")
     parser.add_argument("--requests", type=int, default=200, help="Total requests, then stop (default 200).")
     parser.add_argument(
@@ -192,7 +215,7 @@ def main() -> None:
             parser.error("give --url of a running server, or --data-dir of an index to serve")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        server = start_server(args.data_dir, port)
+        server = start_server(args.data_dir, port, args.chroma_url)
         pid = server.pid
     try:
         health = wait_healthy(url, server)
@@ -202,7 +225,16 @@ def main() -> None:
             for body in bodies[:: max(1, len(bodies) // max(1, args.warmup))][: args.warmup]:
                 http.post("/api/ask", json=body)
         before = rss_mb(pid)
-        results, seconds = run(url, bodies, args.clients, args.requests, args.duration, args.timeout)
+        results, seconds = run(
+            url,
+            bodies,
+            args.clients,
+            args.requests,
+            args.duration,
+            args.timeout,
+            memory_pid=pid,
+            memory_every=max(1, args.requests // 8),
+        )
         after = rss_mb(pid)
     finally:
         if server is not None:
@@ -229,6 +261,7 @@ def main() -> None:
         "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
         "server_rss_mb_before": round(before, 1) if before is not None else None,
         "server_rss_mb_after": round(after, 1) if after is not None else None,
+        "server_rss_mb_during": [[n, round(mb, 1)] for n, mb in results.memory_mb],
     }
     print(
         f"POST /api/ask · {args.clients} clients · {done} requests in {seconds:.1f} s "
@@ -241,6 +274,11 @@ def main() -> None:
     )
     if before is not None:
         print(f"server memory (RSS): {before:.0f} MB before → {after:.0f} MB after")
+    if results.memory_mb:
+        print(
+            "server memory during the run: "
+            + " · ".join(f"{mb:.0f} MB at {n}" for n, mb in results.memory_mb)
+        )
     if args.json:
         print(json.dumps(figures))
 
