@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..errors import BadQuestion, IndexBusy, IndexMissing, PolicybotError, StoreUnavailable
 from ..settings import Settings
@@ -198,6 +200,18 @@ def create_app(
             message += '; send e.g. {"question": "Can SoundCloud train AI on my tracks?"}'
             return JSONResponse({"error": message}, status_code=400)
         return JSONResponse({"error": _validation_message(errors)}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # FastAPI's own refusals (a body that is not UTF-8, an unknown path, a wrong method) in the API's
+        # {"error": ...} shape too; pages outside the API keep the default.
+        if not request.url.path.startswith(API_PREFIX):
+            return await http_exception_handler(request, exc)
+        message = str(exc.detail)
+        if exc.status_code == 400:
+            message = f"the request body is not JSON text in UTF-8 ({message.lower()}); "
+            message += 'send e.g. {"question": "Can SoundCloud train AI on my tracks?"}'
+        return JSONResponse({"error": message}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(PolicybotError)
     async def _policybot_error(request: Request, exc: PolicybotError) -> JSONResponse:
