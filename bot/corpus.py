@@ -259,7 +259,7 @@ def _from_front_matter(path: Path, text: str, front: FrontMatter, catalog: Catal
     provenance = Provenance(
         service=name,
         document=document,
-        title=fields.get("title") or document,
+        title=_strip_service(fields.get("title") or document, name),
         kind=kind,
         region=fields.get("region", "global"),
         version_date=version_date,

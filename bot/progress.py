@@ -10,6 +10,7 @@ STAGES = {
     "load": "Reading the corpus",
     "embed": "Embedding new clause text",
     "write": "Writing the new index generation",
+    "publish": "Switching to the new index generation",
     "sync": "Syncing documents",
     "eval": "Evaluating",
 }
