@@ -120,6 +120,28 @@ def contract_note(question: str) -> list[str]:
     ]
 
 
+_FIGURE_QUESTION = re.compile(
+    r"\bhow\s+(?:much|many)\b|\bper[- ](?:stream|play|listen|view|1,?000|thousand|million)\b"
+    r"|\b(?:payout|royalty|pay|payment|per-stream)\s+rates?\b"
+    r"|\bwhat(?:'s|\s+is)\s+the\s+(?:max|maximum|minimum|min|limit|rate|percentage|cut|fee)\b|\bfile\s+size\b",
+    re.I,
+)
+_FIGURE = re.compile(
+    r"\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
+    r"fifty|hundred|thousand|million|percent|half|once|twice|unlimited|no\s+limit)\b",
+    re.I,
+)
+
+
+def asks_for_a_figure(question: str) -> bool:
+    """ "How much does Spotify pay per stream?", "what's the max file size?": only a number answers these."""
+    return bool(_FIGURE_QUESTION.search(question))
+
+
+def states_a_figure(text: str) -> bool:
+    return bool(_FIGURE.search(text))
+
+
 def _numbers(ns: Iterable[int]) -> str:
     return ", ".join(f"[{n}]" for n in ns)
 

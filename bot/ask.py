@@ -11,11 +11,13 @@ from typing import Any
 
 from .answer import (
     abstain,
+    asks_for_a_figure,
     choose_hits,
     citation_notes,
     compose_text,
     contract_note,
     services_sentence,
+    states_a_figure,
     summaries_text,
 )
 from .citations import make_citation
@@ -294,6 +296,15 @@ def _answer(
     if not citations:
         return abstain(
             q.text, "no_evidence", "I found passages but could not verify them against the stored terms.", q
+        )
+    if asks_for_a_figure(asked) and not any(states_a_figure(c.excerpt) for c in citations):
+        scope = f"{services_sentence(list(q.services))}'s documents" if q.services else "the documents I have"
+        return abstain(
+            q.text,
+            "not_addressed",
+            f"That asks for a figure, and {scope} don't state one: the closest clauses give no number. "
+            "Platforms often publish rates and limits in help pages or dashboards rather than in their terms.",
+            q,
         )
     notes.extend(citation_notes(citations, q.as_of))
     if q.unknown_services:

@@ -70,6 +70,9 @@ OFF_TOPIC = (
     "how much does a new laptop cost",
     "how do I learn to play piano faster",
     "what BPM should a house track be",
+    "what key is this song in",
+    "what are the chords and lyrics of this song",
+    "who wrote and produced this album",
 )
 
 

@@ -66,6 +66,10 @@ _INSTRUCTION = re.compile(
     r"|</?\s*(?:system|assistant|instructions?|im_start|im_end)\s*>|\[/?INST\]"
     r"|\b(?:the\s+)?(?:admin|administrator|developer|operator|system)\s+(?:says|said|wants|instructs|told)\b"
     r"|\byour\s+(?:last|previous)\s+answer\s+was\s+wrong\b|\brepeat\s+(?:after\s+me|the\s+following|this)\b"
+    r"|\b(?:reply|respond|answer|say|output|write)\s+only\b|\band\s+nothing\s+else\b"
+    r"|\b(?:skip|omit|drop|leave\s+out|ignore)\s+(?:the\s+|any\s+|all\s+)?(?:citations?|sources|quotes|references)\b"
+    r"|\bwithout\s+(?:any\s+)?citations?\b"
+    r"|<!--|-->|\bthe\s+user\s+is\s+(?:an?\s+)?(?:admin|administrator|developer)\b"
     r"|\b(?:answer|reply|respond|say)\s+(?:only\s+)?(?:with\s+)?[\"“']?(?:yes|no)[\"”']?\s+(?:to\s+everything|no\s+matter)",
     re.I,
 )
@@ -228,7 +232,12 @@ def read_question(
     question = _read_one(text, available_services, today=today, catalog=catalog)
     if not history or question.instruction or question.task:
         return question
-    if not (_thin(question.topic) or (_FOLLOW_UP.match(text) and len(question.topic.split()) <= 4)):
+    leaning = bool(_FOLLOW_UP.match(text))
+    thin = _thin(question.topic)
+    short = leaning and len(question.topic.split()) <= 4
+    # "what about the fan emails I collect?" after a Bandcamp question: a new topic, the same platform.
+    carried = leaning and not (question.services or question.unknown_services)
+    if not (thin or short or carried):
         return question
     previous: Question | None = None
     for earlier in reversed(history):
@@ -239,8 +248,16 @@ def read_question(
     if previous is None:
         return question
     services = question.services or (() if question.unknown_services else previous.services)
-    topic = previous.topic if _thin(question.topic) else f"{previous.topic} {question.topic}"
-    standalone = f"{previous.standalone or previous.text} [{text}]"
+    if thin:
+        topic = previous.topic
+    elif short:
+        topic = f"{previous.topic} {question.topic}"
+    else:
+        topic = question.topic
+    if thin or short:
+        standalone = f"{previous.standalone or previous.text} → {text}"
+    else:
+        standalone = f"{text} (about {', '.join(services)})" if services else text
     return replace(
         question,
         services=services,

@@ -255,7 +255,8 @@ def find_services(
             taken.add(_fold(info.name))
     for name, aliases in OTHER_PLATFORMS.items():
         if _fold(name) not in taken:
-            candidates.append((name, _alias_forms(name, aliases), False, False))
+            # Only the listed spellings: some of these names are everyday words ("kick", "believe", "genius").
+            candidates.append((name, {_fold(a) for a in aliases}, False, False))
     found: dict[str, tuple[int, ServiceMention, bool]] = {}
     for position, size, gram in grams:
         if covered.intersection(range(position, position + size)):
@@ -266,13 +267,15 @@ def find_services(
                 covered.update(range(position, position + size))
                 break
     for position, size, gram in grams:
-        if size > 1 or position in covered or len(gram) < 6 or gram in _COMMON_WORDS:
+        if size > 2 or covered.intersection(range(position, position + size)) or gram in _COMMON_WORDS:
             continue
         for name, forms, in_corpus, typos in candidates:
             if name in found or not typos:
                 continue
-            if any(len(f) >= 6 and " " not in f and _close(gram, f) for f in forms):
+            if any(_close(gram, f) for f in forms if (" " in f) == (size == 2)):
                 found[name] = (position, ServiceMention(name, gram), in_corpus)
+                covered.update(range(position, position + size))
+                break
     ordered = sorted(found.values(), key=lambda item: item[0])
     known = [mention for _, mention, in_corpus in ordered if in_corpus]
     unknown = [mention for _, mention, in_corpus in ordered if not in_corpus]
@@ -280,10 +283,29 @@ def find_services(
 
 
 # Words that sit one typo away from a platform name and must never be read as one.
-_COMMON_WORDS = frozenset({"spotted", "deeper", "twitched", "videos", "download", "soundly", "recipe"})
+_COMMON_WORDS = frozenset(
+    {
+        "spotted",
+        "deeper",
+        "twitched",
+        "videos",
+        "video",
+        "download",
+        "soundly",
+        "recipe",
+        "apply",
+        "ample",
+        "twice",
+    }
+)
 
 
 def _close(word: str, form: str) -> bool:
-    if abs(len(word) - len(form)) > 2 or word[0] != form[0]:
+    """One typo away: "soundclod", "spotfy", "twich", "qubuz", "amazon musik". Short names need their
+    first and last letters right, so that everyday words stay words."""
+    if len(form) < 5 or len(word) < 5 or abs(len(word) - len(form)) > 2 or word[0] != form[0]:
         return False
-    return difflib.SequenceMatcher(None, word, form).ratio() >= 0.84
+    ratio = difflib.SequenceMatcher(None, word, form).ratio()
+    if len(form) < 7:
+        return word[-1] == form[-1] and ratio >= 0.8
+    return ratio >= 0.84

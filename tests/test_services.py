@@ -36,6 +36,9 @@ def names(question: str) -> tuple[list[str], list[str]]:
         ("I went to band camp last summer", [], []),
         ("Do the artists get paid?", [], []),  # "artists" is not the platform Artlist
         ("Can Deezer use my songs?", [], ["Deezer"]),  # in the catalog but not in this index
+        ("can twich kick me off", [], ["Twitch"]),  # a short name with a typo; "kick" is a verb, not Kick
+        ("my video got removed", [], []),  # not Vimeo
+        ("amazon musik royalties", [], ["Amazon Music"]),  # a typo in a two-word name
     ],
 )
 def test_find_services(question: str, known: list[str], unknown: list[str]) -> None:
