@@ -419,13 +419,15 @@ class Lease:
         )
 
     def metadata(self) -> dict[str, Any]:
+        # Times as text: a float through Chroma's metadata can come back a few digits off, and the process
+        # start time must compare exactly.
         return {
             "owner": self.owner,
             "host": self.host,
-            "boot": self.boot,
+            "boot": repr(self.boot),
             "pid": self.pid,
-            "started": self.started,
-            "expires": self.expires,
+            "started": repr(self.started),
+            "expires": repr(self.expires),
         }
 
     def free(self) -> bool:
