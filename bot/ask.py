@@ -228,8 +228,13 @@ def _answer(
             f"the earliest I have is dated {human_date(earliest)}.",
             q,
         )
+    # The topic (for retrieval) and the whole question (for the domain check) in one pass of the model.
+    began = time.perf_counter()
+    topic_vector, question_vector = searcher.embedder.encode([q.topic, q.standalone or q.text])
+    timings["embed_ms"] = (time.perf_counter() - began) * 1000
     hits = searcher.retrieve(
         q.topic,
+        vector=topic_vector,
         services=q.services,
         as_of=q.as_of,
         region=q.region,
@@ -239,7 +244,7 @@ def _answer(
     found.extend(hits)
     best = max((h.similarity for h in hits), default=0.0)
     began = time.perf_counter()
-    margin = domain_margin(searcher.embed_query(q.standalone or q.text), searcher.embedder)
+    margin = domain_margin(question_vector, searcher.embedder)
     timings["domain_ms"] = (time.perf_counter() - began) * 1000
     named = bool(q.services)
     if margin < (settings.min_domain_margin_named if named else settings.min_domain_margin):

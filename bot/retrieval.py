@@ -199,6 +199,7 @@ class Searcher:
         timings: dict[str, float] | None = None,
         region: str | None = None,
         versions: Sequence[str] | None = None,
+        vector: NDArray[np.float32] | None = None,
     ) -> list[Hit]:
         """The best chunks for `text`, best first, at most one per clause, duplicates across regions folded."""
         import numpy as np
@@ -209,9 +210,10 @@ class Searcher:
         if not allowed:
             return []
         n = self.settings.candidates
-        began = time.perf_counter()
-        vector = self.embed_query(text)
-        timings["embed_ms"] = (time.perf_counter() - began) * 1000
+        if vector is None:
+            began = time.perf_counter()
+            vector = self.embed_query(text)
+            timings["embed_ms"] = (time.perf_counter() - began) * 1000
 
         began = time.perf_counter()
         dense = self._dense(vector, allowed, n)
