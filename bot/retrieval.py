@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -276,26 +276,11 @@ class Searcher:
                 ):
                     fused[chunk_id] /= prior
         ordered = sorted(fused, key=lambda c: (-fused[c], -similarity.get(c, 0.0), c))
-        hits: list[Hit] = []
-        seen_clauses: set[tuple[str, int]] = set()
-        seen_texts: set[tuple[str, str]] = set()
-        for chunk_id in ordered:
-            hit = self.hit(
-                chunk_id,
-                fused[chunk_id],
-                similarity.get(chunk_id, 0.0),
-                dense_rank.get(chunk_id),
-                bm25_rank.get(chunk_id),
-            )
-            text_key = (hit.provenance.service.casefold(), " ".join(hit.text.split()))
-            if hit.clause_key in seen_clauses or text_key in seen_texts:
-                continue
-            seen_clauses.add(hit.clause_key)
-            seen_texts.add(text_key)
-            hits.append(hit)
-            if len(hits) >= k:
-                break
-        return hits
+        ranked = (
+            self.hit(c, fused[c], similarity.get(c, 0.0), dense_rank.get(c), bm25_rank.get(c))
+            for c in ordered
+        )
+        return fold_hits(ranked, k)
 
     def hit(
         self,
@@ -322,6 +307,24 @@ class Searcher:
             dense_rank=dense_rank,
             bm25_rank=bm25_rank,
         )
+
+
+def fold_hits(ranked: Iterable[Hit], k: int) -> list[Hit]:
+    """The first k hits of a ranking, one per clause, and one per identical text of a platform (the same
+    clause in two regions' copies of a document is quoted once)."""
+    hits: list[Hit] = []
+    seen_clauses: set[tuple[str, int]] = set()
+    seen_texts: set[tuple[str, str]] = set()
+    for hit in ranked:
+        text_key = (hit.provenance.service.casefold(), " ".join(hit.text.split()))
+        if hit.clause_key in seen_clauses or text_key in seen_texts:
+            continue
+        seen_clauses.add(hit.clause_key)
+        seen_texts.add(text_key)
+        hits.append(hit)
+        if len(hits) >= k:
+            break
+    return hits
 
 
 _searchers: dict[Settings, Searcher] = {}

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..types import Corpus, DocumentVersion, Hit, text_sha256
-from .gold import GoldQuestion, normalise
+from .gold import GoldQuestion
 from .metrics import DEPTH, Evidence, Outcome, first_hit_rank, hit_at_3_by, summarise
 
 if TYPE_CHECKING:
@@ -194,21 +194,10 @@ def diagnose(
 
 
 def _top_hits(searcher: Searcher, ranked_ids: Sequence[str], k: int) -> list[Hit]:
-    """The first k chunks of a ranking, one per clause and one per identical text, as policybot folds them."""
-    hits: list[Hit] = []
-    seen_clauses: set[tuple[str, int]] = set()
-    seen_texts: set[tuple[str, str]] = set()
-    for chunk_id in ranked_ids:
-        hit = searcher.hit(chunk_id)
-        text_key = (hit.provenance.service.casefold(), normalise(hit.text))
-        if hit.clause_key in seen_clauses or text_key in seen_texts:
-            continue
-        seen_clauses.add(hit.clause_key)
-        seen_texts.add(text_key)
-        hits.append(hit)
-        if len(hits) >= k:
-            break
-    return hits
+    """The first k chunks of a ranking, folded as policybot folds its own."""
+    from ..retrieval import fold_hits
+
+    return fold_hits((searcher.hit(chunk_id) for chunk_id in ranked_ids), k)
 
 
 def _allowed(searcher: Searcher, q: Question) -> list[str]:
