@@ -287,7 +287,7 @@ def _answer(
                 continue
             if used.stale:
                 notes.append(
-                    f"policybot's summary of {service}'s position on {topic.label.lower()} does not match the "
+                    f"policybot's summary of {service}'s position on {_lower_first(topic.label)} does not match the "
                     "version quoted here (the phrase it summarises is not in it), so here are the platform's "
                     "words alone."
                 )
@@ -331,6 +331,11 @@ def _answer(
         summaries=summaries,
         glossary=tuple(glossary_for(c.excerpt for c in citations)),
     )
+
+
+def _lower_first(label: str) -> str:
+    """ "Labels and distributors…" → "labels and distributors…", but "AI training…" stays."""
+    return label[:1].lower() + label[1:] if label[1:2].islower() else label
 
 
 def _same_place(a: Hit, b: Hit) -> bool:
