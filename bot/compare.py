@@ -72,7 +72,8 @@ def use_note(
     text = searcher.version_document(version.version_id)
     if not is_fresh(note, text):
         return NoteUse(note, None, stale=True)
-    return NoteUse(note, anchor_hit(note, text) if note.anchor else None, stale=False)
+    hit = anchor_hit(note, text, searcher.clauses(version.version_id)) if note.anchor else None
+    return NoteUse(note, hit, stale=False)
 
 
 def comparison_services(searcher: Searcher, named: Sequence[str]) -> list[str]:

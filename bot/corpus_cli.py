@@ -175,7 +175,6 @@ def diff(
     line diff of the Markdown. DOCUMENT is the document type ("Terms of Service") or its title ("Terms of
     Use"), any case.
     """
-    from .clauses import parse_clauses
     from .cli import _parse_date, _run
     from .errors import BadQuestion
     from .lineage import diff_clauses
@@ -198,8 +197,8 @@ def diff(
             earlier = [v for v in doc.versions if v.provenance.version_date < new.provenance.version_date]
             old = earlier[-1] if earlier else doc.versions[0]
         result = diff_clauses(
-            parse_clauses(searcher.version_document(old.version_id)),
-            parse_clauses(searcher.version_document(new.version_id)),
+            searcher.clauses(old.version_id),
+            searcher.clauses(new.version_id),
         )
         if as_json:
             click.echo(json.dumps(_diff_json(doc, old, new, result), ensure_ascii=False))

@@ -8,7 +8,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .clauses import parse_clauses
 from .corpus import clean_inline
 from .dates import human_date
 from .lexical import expand_query, tokenize
@@ -72,9 +71,8 @@ def _relevant_sentences(
 ) -> dict[str, Sentence]:
     """The sentences of a version that speak to the topic, keyed by their normalised words: comparing these
     sets ignores paragraphs merged or split between versions."""
-    document = searcher.version_document(version.version_id)
     found: dict[str, Sentence] = {}
-    for clause in parse_clauses(document):
+    for clause in searcher.clauses(version.version_id):
         for start, end in split_sentences(clause.text, max_chars=len(clause.text) + 1):
             text = clause.text[start:end]
             score = len(stems.intersection(tokenize(text)))

@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .clauses import parse_clauses
 from .errors import CorpusError
 from .sentences import split_sentences
 from .settings import bundled_corpus_dir
 from .topics import BY_ID
-from .types import DocumentVersion, Hit
+from .types import Clause, DocumentVersion, Hit
 
 NOTE_KEYS = frozenset({"topic", "document", "stance", "summary", "anchor", "region"})
 
@@ -119,12 +119,12 @@ def is_fresh(note: Note, version: DocumentVersion) -> bool:
     return note.stance == "not addressed" or locate_anchor(note.anchor, version.text) is not None
 
 
-def anchor_hit(note: Note, version: DocumentVersion) -> Hit | None:
-    """The sentences of `version` that hold the note's anchor, as a hit that can be cited."""
+def anchor_hit(note: Note, version: DocumentVersion, clauses: Sequence[Clause]) -> Hit | None:
+    """The sentences of `version` (whose clauses are `clauses`) that hold the note's anchor, as a citable hit."""
     span = locate_anchor(note.anchor, version.text)
     if span is None:
         return None
-    for clause in parse_clauses(version):
+    for clause in clauses:
         if clause.start <= span[0] < clause.end:
             sentences = split_sentences(clause.text, max_chars=len(clause.text) + 1)
             rel_start, rel_end = span[0] - clause.start, min(span[1], clause.end) - clause.start

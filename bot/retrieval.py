@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from .clauses import parse_clauses
 from .embeddings import MiniLMEmbeddings, get_embedder
 from .errors import BadQuestion, IndexMissing
 from .lexical import LexicalIndex, expand_query
 from .settings import Settings
 from .store import Generation, IndexStore, open_store, provenance_from_metadata
-from .types import DocumentVersion, Hit, Provenance
+from .types import Clause, DocumentVersion, Hit, Provenance
 
 if TYPE_CHECKING:
     import numpy as np
@@ -112,6 +113,7 @@ class Searcher:
         )
         self.lexical = LexicalIndex([self._search_text(i) for i in range(len(ids))])
         self.services = sorted({d.service for d in self.documents}, key=str.casefold)
+        self._clauses: dict[str, list[Clause]] = {}
         self.embedder.encode(["warm up"])  # load the model now, so that query timings measure queries
 
     def _search_text(self, i: int) -> str:
@@ -142,6 +144,14 @@ class Searcher:
             if entry is not None:
                 chosen.append(entry.version_id)
         return chosen
+
+    def clauses(self, version_id: str) -> list[Clause]:
+        """The clauses of a stored version, parsed once per process (a version never changes under its id):
+        notes, change answers, comparisons and diffs all read them, often several times per question."""
+        held = self._clauses.get(version_id)
+        if held is None:
+            held = self._clauses[version_id] = parse_clauses(self.version_document(version_id))
+        return held
 
     def version_document(self, version_id: str) -> DocumentVersion:
         """A stored version as a DocumentVersion (its text checked against its hash)."""
