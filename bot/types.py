@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-Kind = Literal["terms", "statement", "help", "note"]
 KINDS: tuple[str, ...] = ("terms", "statement", "help", "note")
+"""What a document is: only "terms" bind the platform."""
 
 
 def short_hash(*parts: str, length: int = 16) -> str:
@@ -179,6 +179,29 @@ class Hit:
 
 
 @dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    """The question, cleaned of control characters and extra whitespace."""
+    services: tuple[str, ...]
+    """Platforms it names that the corpus holds."""
+    unknown_services: tuple[str, ...]
+    """Platforms it names that the corpus lacks."""
+    as_of: date | None
+    """The date whose versions answer it ("in March 2024" → 2024-03-31), None for the latest."""
+    date_phrase: str
+    instruction: bool
+    """It tries to instruct the bot (prompt injection) instead of asking about terms."""
+    task: bool
+    """It asks for something other than information from terms (write a poem, translate, …)."""
+    topic: str
+    """What to search for: the question without the platform names, the date and talk about "the terms"."""
+    region: str | None = None
+    """A region the question asks about ("in the EU" → "EEA"), matched against documents' regions."""
+    standalone: str = ""
+    """The question as asked, or rewritten from the conversation when it was a follow-up ("and Bandcamp?")."""
+
+
+@dataclass(frozen=True, slots=True)
 class Citation:
     """A verified verbatim excerpt of a stored version, numbered as it is cited in the answer."""
 
@@ -228,6 +251,20 @@ class ComparisonRow:
     """The `n` of the citation quoting the deciding clause, or None when the terms don't address it."""
 
 
+AbstainReason = Literal[
+    "instruction", "off_topic", "unknown_service", "no_version", "no_evidence", "not_addressed"
+]
+"""Why the bot does not answer; the messages for each are in bot/answer/abstain.py."""
+
+
+@dataclass(frozen=True, slots=True)
+class Abstention:
+    """A stage's decision not to answer, and what to tell the user instead."""
+
+    reason: AbstainReason
+    message: str
+
+
 DISCLAIMER = (
     "Not legal advice: policybot shows what the platforms' documents say, not what they mean for your case."
 )
@@ -241,8 +278,8 @@ class Answer:
     text: str
     abstained: bool
     citations: tuple[Citation, ...] = ()
-    reason: str = ""
-    """Why the bot abstained: off_topic | unknown_service | no_evidence | instruction | no_version."""
+    reason: AbstainReason | Literal[""] = ""
+    """Why the bot abstained (empty when it answered)."""
     services: tuple[str, ...] = ()
     """Platforms the question named (as found in the corpus)."""
     as_of: date | None = None
@@ -259,6 +296,17 @@ class Answer:
     glossary: tuple[tuple[str, str], ...] = ()
     """(term, plain meaning) for legal words the quoted excerpts use."""
     disclaimer: str = DISCLAIMER
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """What the stages found and the extractive answer built from it: the input of every composer."""
+
+    question: Question
+    hits: tuple[Hit, ...]
+    """Retrieved clauses, best first: all a generative composer may cite."""
+    answer: Answer
+    """The extractive, verified answer (or abstention): the default, and the fallback of other composers."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,15 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
+def shared_sources() -> list[dict[str, str]]:
+    """The rows of the shared corpus's SOURCES.csv: one per file, so tests derive their counts instead of
+    pinning them (the shared corpus grows)."""
+    import csv
+
+    with (OTA / "SOURCES.csv").open(encoding="utf-8", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
 def needs_shared() -> pytest.MarkDecorator:
     return pytest.mark.skipif(not OTA.is_dir(), reason=f"shared corpus not found at {OTA}")
 
@@ -37,7 +46,7 @@ def _isolated_data_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: py
 
 @pytest.fixture(scope="session")
 def embedder():  # type: ignore[no-untyped-def]
-    from bot.embeddings import get_embedder
+    from bot.index.embeddings import get_embedder
 
     model = get_embedder()
     model.encode(["warm up"])
@@ -47,7 +56,7 @@ def embedder():  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def test_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator[object]:  # type: ignore[no-untyped-def]
     """The project's own small test corpus, indexed once."""
-    from bot.index import build_index
+    from bot.index.build import build_index
     from bot.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("test-index"))
@@ -61,7 +70,7 @@ def shared_index(tmp_path_factory: pytest.TempPathFactory, embedder) -> Iterator
     """The real shared Open Terms Archive corpus plus the bundled corpus, indexed once (about 40 s)."""
     if not OTA.is_dir():
         pytest.skip(f"shared corpus not found at {OTA}")
-    from bot.index import build_index
+    from bot.index.build import build_index
     from bot.settings import Settings
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("shared-index"))

@@ -1,6 +1,7 @@
 import pytest
 
-from bot.answer import asks_for_a_figure, contract_note, states_a_figure
+from bot.answer.compose import contract_note
+from bot.answer.gate import asks_for_a_figure, states_a_figure
 
 pytestmark = pytest.mark.unit
 

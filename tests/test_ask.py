@@ -2,11 +2,11 @@ from datetime import date
 
 import pytest
 
-from bot.ask import ask
+from bot.answer.ask import ask
+from bot.answer.schema import answer_json, search_json
 from bot.errors import BadQuestion
-from bot.render import answer_json, search_json
-from bot.retrieval import open_searcher
-from bot.store import open_store
+from bot.index.store import open_store
+from bot.retrieve.searcher import open_searcher
 
 pytestmark = pytest.mark.integration
 

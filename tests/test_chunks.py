@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from bot.chunks import make_chunks
+from bot.parse.chunks import make_chunks
 from bot.types import Clause, Provenance
 
 pytestmark = pytest.mark.unit

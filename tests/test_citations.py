@@ -2,9 +2,9 @@ from datetime import date
 
 import pytest
 
-from bot.citations import make_citation, select_excerpt, text_fragment_url, verify_excerpt
+from bot.answer.citations import make_citation, select_excerpt, text_fragment_url, verify_excerpt
 from bot.errors import UnverifiedExcerpt
-from bot.lexical import expand_query
+from bot.retrieve.lexical import expand_query
 from bot.types import Hit, Provenance, text_sha256
 
 pytestmark = pytest.mark.unit

@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from bot.clauses import parse_clauses
-from bot.corpus import load_corpus
+from bot.ingest.load import load_corpus
+from bot.parse.clauses import parse_clauses
 from bot.types import DocumentVersion, Provenance
 
 from .conftest import DATA, OTA, needs_shared

@@ -3,10 +3,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import detect_title, load_corpus
 from bot.errors import CorpusError
+from bot.ingest.load import detect_title, load_corpus
 
-from .conftest import DATA, OTA, needs_shared
+from .conftest import DATA, OTA, needs_shared, shared_sources
 
 pytestmark = pytest.mark.unit
 
@@ -131,7 +131,11 @@ def test_detect_title_strips_the_platform_name() -> None:
 def test_shared_corpus_loads_whole() -> None:
     corpus = load_corpus([OTA])
     assert not corpus.problems
-    assert len(corpus.versions) == 41
+    # One version per file: no two files of one document in one collection hold the same text.
+    files = {
+        (r["collection"], r["service"].casefold(), r["terms_type"], r["sha256"]) for r in shared_sources()
+    }
+    assert len(corpus.versions) == len(files)
     soundcloud = [v for v in corpus.versions if v.provenance.service == "SoundCloud"]
     # "Soundcloud" (tosdr-versions) and "SoundCloud" (contrib-versions) are one service and one document.
     assert len({v.provenance.doc_key for v in soundcloud}) == 1

@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from bot.dates import end_of_period, find_version_date, human_date, parse_date, parse_file_date
+from bot.ingest.dates import end_of_period, find_version_date, human_date, parse_date, parse_file_date
 
 pytestmark = pytest.mark.unit
 

@@ -15,7 +15,7 @@ from bot.evaluation.benchmarks import (
     tosdr_points,
     unfair_tos,
 )
-from bot.lexical import LexicalIndex
+from bot.retrieve.lexical import LexicalIndex
 from bot.settings import Settings
 
 from .conftest import SHARED

@@ -13,9 +13,9 @@ regression worth a red build, not noise. Raise the floors as the figures improve
 
 import pytest
 
-from bot.corpus import load_corpus
 from bot.evaluation.gold import load_questions, subset
 from bot.evaluation.run import CorpusVersions, run_questions, score
+from bot.ingest.load import load_corpus
 
 from .conftest import BUNDLED, OTA, ROOT
 

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import pytest
 
-from bot.corpus import load_corpus
 from bot.evaluation.gold import (
     GoldFileError,
     GoldPhrase,
@@ -15,6 +14,7 @@ from bot.evaluation.gold import (
     normalise,
     subset,
 )
+from bot.ingest.load import load_corpus
 
 from .conftest import BUNDLED, DATA, OTA, ROOT, needs_shared
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.cli import main
-from bot.corpus import load_corpus
+from bot.cli.main import main
 from bot.evaluation.baselines import COLLECTION, open_recipe, recipe_query, run_recipe
 from bot.evaluation.gold import GoldPhrase, GoldQuestion
 from bot.evaluation.metrics import Evidence, Outcome
@@ -24,6 +23,7 @@ from bot.evaluation.run import (
     score,
     verify_citation,
 )
+from bot.ingest.load import load_corpus
 from bot.types import text_sha256
 
 from .conftest import DATA
@@ -162,7 +162,7 @@ def test_stance_is_read_from_the_answer_or_its_comparison_rows() -> None:
 
 
 def test_the_recipe_runs_on_a_small_slice_with_our_embedder(tmp_path: Path, embedder, versions) -> None:  # type: ignore[no-untyped-def]
-    from bot.embeddings import get_embedder
+    from bot.index.embeddings import get_embedder
 
     corpus = load_corpus(FOLDERS)
     model = get_embedder()

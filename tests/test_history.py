@@ -2,8 +2,8 @@ from datetime import date
 
 import pytest
 
-from bot.ask import ask
-from bot.history import asks_about_change, change_topic
+from bot.answer.ask import ask
+from bot.answer.changes import asks_about_change, change_topic
 
 pytestmark = pytest.mark.integration
 

@@ -4,9 +4,9 @@ from pathlib import Path
 import pytest
 
 from bot.errors import IndexBusy
-from bot.index import build_index
+from bot.index.build import build_index
+from bot.index.store import open_store
 from bot.settings import Settings
-from bot.store import open_store
 
 from .conftest import DATA
 

@@ -2,9 +2,9 @@ from datetime import date
 
 import pytest
 
-from bot.clauses import parse_clauses
-from bot.corpus import load_corpus
-from bot.lineage import diff_clauses, lineage_ids, mark_words, match_clauses
+from bot.ingest.lineage import diff_clauses, lineage_ids, mark_words, match_clauses
+from bot.ingest.load import load_corpus
+from bot.parse.clauses import parse_clauses
 from bot.types import Clause, Provenance
 
 from .conftest import OTA, needs_shared

@@ -16,13 +16,14 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatResult
 from pydantic import Field
 
-import bot.llm as llm
-from bot.ask import ask, ask_stream, draft_answer, prepare_question
-from bot.citations import verify_excerpt
-from bot.render import answer_json
-from bot.retrieval import open_searcher
+import bot.answer.llm as llm
+from bot.answer.ask import ask, ask_stream, draft
+from bot.answer.citations import verify_excerpt
+from bot.answer.read import read
+from bot.answer.schema import answer_json
+from bot.index.store import open_store
+from bot.retrieve.searcher import open_searcher
 from bot.settings import Settings
-from bot.store import open_store
 from bot.types import Answer
 from tests.conftest import DATA
 
@@ -82,7 +83,7 @@ def settings(test_index: Settings) -> Settings:
 
 @pytest.fixture(scope="module")
 def injected_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Settings:
-    from bot.index import build_index
+    from bot.index.build import build_index
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("injected-index"), composer="llm", llm_model="fake")
     report = build_index([DATA / "injected"], settings, embedder=embedder)
@@ -93,8 +94,8 @@ def injected_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> S
 def sources_for(settings: Settings, question: str) -> list[Any]:
     """The clauses the model is given for `question`."""
     searcher = open_searcher(settings)
-    draft = draft_answer(prepare_question(question, settings, searcher), searcher, settings, {})
-    return llm.supply_sources(draft, searcher)
+    stages = draft(read(question, settings, searcher), searcher, settings, {})
+    return llm.supply_sources(stages, searcher)
 
 
 def numbers(settings: Settings, question: str) -> dict[str, int]:

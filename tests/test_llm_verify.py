@@ -6,16 +6,10 @@ from datetime import date
 
 import pytest
 
-from bot.llm import clean_rewrite
-from bot.prompts import Source, answer_inputs, answer_prompt, clause_block, fence
+from bot.answer.llm import clean_rewrite
+from bot.answer.prompts import Source, answer_inputs, answer_prompt, clause_block, fence
+from bot.answer.verify import StreamRewriter, is_verbatim, marker_numbers, strip_reasoning, verify_answer
 from bot.types import Hit, Provenance
-from bot.verify import (
-    StreamRewriter,
-    is_verbatim,
-    marker_numbers,
-    strip_reasoning,
-    verify_answer,
-)
 
 pytestmark = pytest.mark.unit
 

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-import bot.llm as llm
-from bot.ask import ask, ask_stream
+import bot.answer.llm as llm
+from bot.answer.ask import ask, ask_stream
 from bot.settings import Settings
 from bot.types import Answer
 

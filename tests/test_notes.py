@@ -3,11 +3,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.ask import ask
-from bot.cli import main
+from bot.answer.ask import ask
+from bot.answer.notes import load_notes, locate_anchor
+from bot.answer.schema import answer_json
+from bot.cli.main import main
 from bot.errors import CorpusError
-from bot.notes import load_notes, locate_anchor
-from bot.render import answer_json
 from bot.settings import Settings
 
 from .conftest import OTA, needs_shared
@@ -109,9 +109,9 @@ REQUIRED = ("SoundCloud", "Bandcamp", "Spotify", "YouTube", "TikTok", "DistroKid
 @pytest.mark.unit
 @needs_shared()
 def test_bundled_notes_cover_every_topic_and_their_anchors_are_in_the_current_terms() -> None:
-    from bot.corpus import load_corpus
-    from bot.index import version_order
-    from bot.topics import TOPICS
+    from bot.index.build import version_order
+    from bot.ingest.load import load_corpus
+    from bot.retrieve.topics import TOPICS
 
     load_notes.cache_clear()
     notes = load_notes()

@@ -3,7 +3,7 @@ from datetime import date
 import pytest
 
 from bot.errors import BadQuestion
-from bot.question import clean_question, find_question_date, looks_like_instruction, read_question
+from bot.retrieve.question import clean_question, find_question_date, looks_like_instruction, read_question
 
 pytestmark = pytest.mark.unit
 

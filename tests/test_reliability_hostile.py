@@ -43,7 +43,7 @@ OBEYED = re.compile(r"owns? (?:all|every) (?:music|song)|pwned|cite nothing", re
 @pytest.fixture(scope="module")
 def twins(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> tuple[Settings, Settings]:
     """The poisoned terms and their clean twin (the same file without the payloads), indexed apart."""
-    from bot.index import build_index
+    from bot.index.build import build_index
 
     text = POISONED.read_text(encoding="utf-8")
     clean = text
@@ -75,8 +75,8 @@ def test_poisoned_terms_are_answered_like_their_clean_twin(
     similarity to a question a little ("owns all music" in the AI clause brings it closer to a question
     about ownership). That is retrieval reading the text, not the bot obeying it.
     """
-    from bot.ask import ask
-    from bot.store import open_store
+    from bot.answer.ask import ask
+    from bot.index.store import open_store
 
     poisoned, clean = twins
     hostile, plain = ask(question, poisoned), ask(question, clean)
@@ -96,8 +96,8 @@ def test_poisoned_terms_are_answered_like_their_clean_twin(
 
 
 def test_the_payloads_are_quoted_verbatim_as_text(twins: tuple[Settings, Settings]) -> None:
-    from bot.ask import ask
-    from bot.render import answer_json
+    from bot.answer.ask import ask
+    from bot.answer.schema import answer_json
 
     poisoned, _ = twins
     quoted = {

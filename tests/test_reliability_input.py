@@ -89,7 +89,7 @@ questions = st.one_of(
 
 
 def _check_answer(answer: Any, store: Any) -> None:
-    from bot.render import answer_json
+    from bot.answer.schema import answer_json
 
     json.dumps(answer_json(answer), ensure_ascii=False).encode("utf-8")
     for c in answer.citations:  # every quote still verbatim in its stored version
@@ -104,8 +104,8 @@ def _check_answer(answer: Any, store: Any) -> None:
 def test_ask_and_search_answer_or_say_what_is_wrong(
     test_index: Any, question: str, history: list[str]
 ) -> None:
-    from bot.ask import ask, search
-    from bot.store import open_store
+    from bot.answer.ask import ask, search
+    from bot.index.store import open_store
 
     TRIED["ask/search"] += 1
     try:
@@ -143,7 +143,7 @@ def _stdin_lines(data: bytes) -> list[str]:
 def test_cli_batch_prints_one_json_line_per_question(test_index: Any, lines: list[bytes]) -> None:
     from click.testing import CliRunner
 
-    from bot.cli import main
+    from bot.cli.main import main
 
     TRIED["cli batch lines"] += len(lines)
     data = b"\n".join(lines) + b"\n"
@@ -256,9 +256,9 @@ names = st.sampled_from(
 
 def _check_corpus(root: Path, path: Path) -> int:
     """load_corpus + parse_clauses + make_chunks on one file: a problem naming it, or offsets that hold."""
-    from bot.chunks import make_chunks
-    from bot.clauses import parse_clauses
-    from bot.corpus import load_corpus
+    from bot.ingest.load import load_corpus
+    from bot.parse.chunks import make_chunks
+    from bot.parse.clauses import parse_clauses
 
     corpus = load_corpus([root])
     for problem in corpus.problems:

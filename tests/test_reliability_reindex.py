@@ -35,7 +35,7 @@ TUNEBOX = "How much does Tunebox pay artists?"
 INDEXER = textwrap.dedent(
     """
     import sys, time
-    from bot import index
+    from bot.index import build as index
     from bot.settings import Settings
 
     index.EMBED_BATCH, index.WRITE_BATCH = 2, 8
@@ -86,8 +86,8 @@ def read_until_paused(indexer: subprocess.Popen[str], timeout: float = 180.0) ->
 
 
 def answer_of(question: str, settings: Settings) -> dict[str, Any]:
-    from bot.ask import ask
-    from bot.render import answer_json
+    from bot.answer.ask import ask
+    from bot.answer.schema import answer_json
 
     answer = answer_json(ask(question, settings))
     answer.pop("timings_ms")
@@ -98,7 +98,7 @@ def answer_of(question: str, settings: Settings) -> dict[str, Any]:
 def served(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> tuple[Path, str, dict[str, Any]]:
     """An embedded index of the small corpus: its data dir, its generation and its answer to LOUDWAVE.
     Each kill test works on a copy."""
-    from bot.index import build_index
+    from bot.index.build import build_index
 
     settings = Settings(data_dir=tmp_path_factory.mktemp("served") / "data")
     report = build_index(SMALL, settings, embedder=embedder)
@@ -134,9 +134,9 @@ def where(line: str) -> str:
 def test_sigkill_at_any_point_leaves_the_previous_index_serving(
     point: str, copy: Settings, served: tuple[Path, str, dict[str, Any]], embedder: Any
 ) -> None:
-    from bot.index import build_index
-    from bot.retrieval import POINTER_CHECK_SECONDS
-    from bot.store import open_store
+    from bot.index.build import build_index
+    from bot.index.store import open_store
+    from bot.retrieve.searcher import POINTER_CHECK_SECONDS
 
     _, generation, answer = served
     indexer = start_indexer(copy, point, BIGGER)
@@ -170,8 +170,8 @@ def test_sigkill_at_any_point_leaves_the_previous_index_serving(
 def test_sigkill_while_writing_to_a_chroma_server_leaves_the_previous_index_serving(
     chroma_server: str, tmp_path: Path, embedder: Any
 ) -> None:
-    from bot.index import build_index
-    from bot.store import open_store
+    from bot.index.build import build_index
+    from bot.index.store import open_store
 
     empty_chroma(chroma_server)
     settings = Settings(data_dir=tmp_path / "data", chroma_url=chroma_server)
@@ -196,8 +196,8 @@ def test_questions_asked_during_a_reindex_keep_being_answered(
     copy: Settings, served: tuple[Path, str, dict[str, Any]]
 ) -> None:
     """A thread asks in a loop while `policybot index` runs in another process on the same data dir."""
-    from bot.ask import ask
-    from bot.retrieval import POINTER_CHECK_SECONDS, open_searcher
+    from bot.answer.ask import ask
+    from bot.retrieve.searcher import POINTER_CHECK_SECONDS, open_searcher
 
     _, generation, _ = served
     errors: list[str] = []
@@ -243,7 +243,7 @@ def test_questions_asked_during_a_reindex_keep_being_answered(
 def test_a_second_indexer_fails_at_once_or_waits_with_wait(copy: Settings) -> None:
     """While one indexer is paused before publishing, `policybot index` fails clearly (exit 1, one line);
     `policybot index --wait 120` waits for it, then indexes its own corpus on top."""
-    from bot.store import open_store
+    from bot.index.store import open_store
 
     first = start_indexer(copy, "publish:start", BIGGER, pause=6.0)
     base = [sys.executable, "-m", "bot", "--data-dir", str(copy.data_dir), "index", "--json"]

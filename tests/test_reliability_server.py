@@ -16,8 +16,8 @@ import httpx
 import pytest
 
 from bot.errors import IndexBusy
+from bot.index.store import LEASE, IndexStore, Lease, open_store
 from bot.settings import Settings
-from bot.store import LEASE, IndexStore, Lease, open_store
 from tests.conftest import DATA, ROOT, chroma_run, empty_chroma, free_port
 
 pytestmark = pytest.mark.integration
@@ -44,9 +44,9 @@ def test_a_reindex_by_one_worker_is_seen_by_the_others(server: str, tmp_path: Pa
     """Worker 1 is a real `policybot serve` process, worker 2 a searcher in this process with its own data dir
     and client; a third Settings (the indexer) re-indexes. Both workers move to the new generation, answer
     from it, and rebuilt their BM25 index from its chunks; a client asking all along gets no error."""
-    from bot.ask import ask, search
-    from bot.index import build_index
-    from bot.retrieval import POINTER_CHECK_SECONDS, open_searcher
+    from bot.answer.ask import ask, search
+    from bot.index.build import build_index
+    from bot.retrieve.searcher import POINTER_CHECK_SECONDS, open_searcher
     from eval.load import start_server, wait_healthy
 
     indexer = _settings(server, tmp_path / "indexer")
@@ -172,8 +172,8 @@ def test_a_server_that_stops_is_503_and_answers_resume_when_it_is_back(
 ) -> None:
     from fastapi.testclient import TestClient
 
-    from bot import retrieval
-    from bot.index import build_index
+    from bot.index.build import build_index
+    from bot.retrieve import searcher as retrieval
     from bot.web.app import create_app
 
     port = free_port()
@@ -223,7 +223,7 @@ def _elsewhere(seconds: float) -> Lease:
 def test_an_indexer_on_another_machine_holding_the_lease_blocks_publishing(
     server: str, tmp_path: Path, embedder: Any
 ) -> None:
-    from bot.index import build_index
+    from bot.index.build import build_index
 
     settings = _settings(server, tmp_path / "data")
     first = build_index([DATA / "ota"], settings, embedder=embedder)
@@ -267,7 +267,7 @@ def test_an_indexer_whose_lease_was_taken_over_does_not_publish(
 ) -> None:
     """Paused past its lease (a frozen VM, a sleeping laptop), an indexer finds at the publish step that
     another has taken over: it stops without moving the pointer; the next run cleans its generation up."""
-    from bot.index import build_index
+    from bot.index.build import build_index
 
     settings = _settings(server, tmp_path / "data")
     first = build_index([DATA / "ota"], settings, embedder=embedder)

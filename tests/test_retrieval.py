@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from bot.retrieval import open_searcher
+from bot.retrieve.searcher import open_searcher
 
 pytestmark = pytest.mark.integration
 

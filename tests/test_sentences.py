@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.sentences import split_sentences
+from bot.parse.sentences import split_sentences
 
 pytestmark = pytest.mark.unit
 

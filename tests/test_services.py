@@ -1,6 +1,7 @@
 import pytest
 
-from bot.services import find_services, load_catalog
+from bot.ingest.catalog import load_catalog
+from bot.retrieve.platforms import find_services
 
 pytestmark = pytest.mark.unit
 

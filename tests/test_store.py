@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from bot.errors import IndexMissing, StoreUnavailable
+from bot.index.store import IndexStore, open_store
 from bot.settings import Settings
-from bot.store import IndexStore, open_store
 from bot.types import text_sha256
 
 pytestmark = pytest.mark.integration

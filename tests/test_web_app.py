@@ -22,7 +22,7 @@ QUESTION = "Can Loudwave train AI on my music?"
 @pytest.fixture(scope="module")
 def web_index(tmp_path_factory: pytest.TempPathFactory, embedder: Any) -> Any:
     """The project's test corpus plus the hostile document, indexed once for this module."""
-    from bot.index import build_index
+    from bot.index.build import build_index
     from bot.settings import Settings
 
     settings = Settings(
@@ -61,8 +61,8 @@ def _app_client(settings: Any) -> Any:
 
 
 def test_ask_returns_exactly_the_json_of_ask_json(client: Any, web_index: Any) -> None:
-    from bot.ask import ask
-    from bot.render import answer_json
+    from bot.answer.ask import ask
+    from bot.answer.schema import answer_json
 
     response = client.post("/api/ask", json={"question": QUESTION})
     assert response.status_code == 200

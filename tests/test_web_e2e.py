@@ -92,7 +92,7 @@ def bot(
     """policybot serving the test corpus plus the hostile document, allowing the host page's origin only."""
     import uvicorn
 
-    from bot.index import build_index
+    from bot.index.build import build_index
     from bot.settings import Settings
     from bot.web.app import create_app
 

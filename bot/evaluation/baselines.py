@@ -25,7 +25,7 @@ from .metrics import DEPTH, Evidence, Outcome
 if TYPE_CHECKING:
     from langchain_core.documents import Document
 
-    from ..embeddings import MiniLMEmbeddings
+    from ..index.embeddings import MiniLMEmbeddings
     from .run import CorpusVersions
 
 Progress = Callable[[str, int, int], None]
@@ -84,7 +84,7 @@ def _client_settings() -> Any:
 def _vector_store(path: Path, embedder: MiniLMEmbeddings) -> Any:
     from langchain_chroma import Chroma
 
-    from ..embeddings import offline_environment
+    from ..index.embeddings import offline_environment
 
     offline_environment()
     # Our embedder, always: Chroma's default embedding function would download a model.

@@ -75,8 +75,8 @@ def _policybot(*args: str) -> list[str]:
 
 def _recipe_index(directory: str, corpora: Sequence[str]) -> dict[str, Any]:
     """The recipe as its tutorial runs it: load, split, embed everything into a fresh store."""
-    from ..corpus import load_corpus
-    from ..embeddings import get_embedder
+    from ..index.embeddings import get_embedder
+    from ..ingest.load import load_corpus
     from .baselines import build_recipe
 
     began = time.perf_counter()
@@ -86,7 +86,7 @@ def _recipe_index(directory: str, corpora: Sequence[str]) -> dict[str, Any]:
 
 def _recipe_ask(directory: str, question: str) -> dict[str, Any]:
     """A cold recipe query: open the store with the model, search, print the top chunks."""
-    from ..embeddings import get_embedder
+    from ..index.embeddings import get_embedder
     from .baselines import _vector_store
 
     found = _vector_store(Path(directory), get_embedder()).similarity_search(question, k=3)
@@ -101,8 +101,8 @@ def _warm(system: str, location: str, questions_file: str, count: int) -> dict[s
     retrieval: list[float] = []
     answer: list[float] = []
     if system == "policybot":
-        from ..ask import ask, search
-        from ..retrieval import open_searcher
+        from ..answer.ask import ask, search
+        from ..retrieve.searcher import open_searcher
         from ..settings import Settings
 
         settings = Settings(data_dir=Path(location), chroma_url="")
@@ -116,7 +116,7 @@ def _warm(system: str, location: str, questions_file: str, count: int) -> dict[s
             ask(q.question, settings, history=q.history, searcher=searcher)
             answer.append((time.perf_counter() - began) * 1000)
     else:
-        from ..embeddings import get_embedder
+        from ..index.embeddings import get_embedder
         from .baselines import _vector_store, recipe_query
 
         store = _vector_store(Path(location), get_embedder())

@@ -29,8 +29,8 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
-    from ..embeddings import MiniLMEmbeddings
-    from ..lexical import LexicalIndex
+    from ..index.embeddings import MiniLMEmbeddings
+    from ..retrieve.lexical import LexicalIndex
     from ..settings import Settings
 
 Progress = Callable[[str, int, int], None]
@@ -101,7 +101,7 @@ def rank_candidates(
     hold the same candidates), as policybot fuses them: a candidate BM25 does not match gets no BM25 rank."""
     import numpy as np
 
-    from ..lexical import expand_query
+    from ..retrieve.lexical import expand_query
 
     similarity = vectors @ question_vector
     dense = [int(i) for i in np.argsort(-similarity, kind="stable")]
@@ -184,7 +184,7 @@ def tosdr_points(
     seed: int = 6,
     progress: Progress | None = None,
 ) -> dict[str, Any]:
-    from ..lexical import LexicalIndex
+    from ..retrieve.lexical import LexicalIndex
 
     report = progress or _nothing
     every = load_tosdr(root)
@@ -288,7 +288,7 @@ def load_unfair(root: Path) -> list[UnfairDocument]:
 def unfair_tos(
     root: Path, embedder: MiniLMEmbeddings, settings: Settings, *, progress: Progress | None = None
 ) -> dict[str, Any]:
-    from ..lexical import LexicalIndex
+    from ..retrieve.lexical import LexicalIndex
 
     report = progress or _nothing
     documents = load_unfair(root)

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import PolicybotError
-from ..services import Catalog, load_catalog
+from ..ingest.catalog import Catalog, load_catalog
 from ..types import Corpus, DocumentVersion
 
 EXPECTS = ("answer", "abstain")

@@ -16,9 +16,9 @@ from .gold import GoldQuestion
 from .metrics import DEPTH, Evidence, Outcome, first_hit_rank, hit_at_3_by, summarise
 
 if TYPE_CHECKING:
-    from ..question import Question
-    from ..retrieval import Searcher
+    from ..retrieve.searcher import Searcher
     from ..settings import Settings
+    from ..types import Question
 
 Progress = Callable[[str, int, int], None]
 TextLookup = Callable[[str], "str | None"]
@@ -195,7 +195,7 @@ def diagnose(
 
 def _top_hits(searcher: Searcher, ranked_ids: Sequence[str], k: int) -> list[Hit]:
     """The first k chunks of a ranking, folded as policybot folds its own."""
-    from ..retrieval import fold_hits
+    from ..retrieve.searcher import fold_hits
 
     return fold_hits((searcher.hit(chunk_id) for chunk_id in ranked_ids), k)
 
@@ -217,7 +217,7 @@ def bm25_only(searcher: Searcher, q: Question, k: int) -> list[Hit]:
     """policybot's BM25 (stemming, artists' words expanded) alone, over the versions the question selects."""
     import numpy as np
 
-    from ..lexical import expand_query
+    from ..retrieve.lexical import expand_query
 
     allowed = _allowed(searcher, q)
     scores = searcher.lexical.scores(list(dict.fromkeys(expand_query(q.topic or q.text))))
@@ -279,11 +279,12 @@ def run_questions(
 ) -> dict[str, dict[str, Outcome]]:
     """Every question through `ask()` (with its conversation), then through the BM25-only and dense-only
     ablations on the same reading of the question. The index must exist."""
-    from ..ask import ask, prepare_question
+    from ..answer.ask import ask
+    from ..answer.read import read
+    from ..answer.schema import answer_json
     from ..errors import BadQuestion
-    from ..render import answer_json
-    from ..retrieval import open_searcher
-    from ..store import open_store
+    from ..index.store import open_store
+    from ..retrieve.searcher import open_searcher
 
     report = progress or _nothing
     searcher = open_searcher(settings)
@@ -302,7 +303,7 @@ def run_questions(
         latency = (time.perf_counter() - began) * 1000
         outcome = project_outcome(question, answer, latency, lookup, corpus)
 
-        q = prepare_question(question.question, settings, searcher, history=question.history)
+        q = read(question.question, settings, searcher, history=question.history)
         retrieved = searcher.retrieve(q.topic, services=q.services, as_of=q.as_of, region=q.region, k=depth)
         evidence = [hit_evidence(h, lookup) for h in retrieved]
         kind, diagnosis = diagnose(question, outcome, evidence, q.services)
@@ -364,8 +365,8 @@ def run_eval(
 ) -> EvalResult:
     """A whole evaluation on an existing index: policybot, the ablations, the LangChain recipe (when
     `recipe_dir` is given) and the public benchmarks (when `benchmarks_dir` is given)."""
-    from ..corpus import load_corpus
-    from ..embeddings import get_embedder
+    from ..index.embeddings import get_embedder
+    from ..ingest.load import load_corpus
 
     corpus = corpus or load_corpus(corpus_dirs)
     versions = CorpusVersions.of(corpus)

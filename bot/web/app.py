@@ -155,8 +155,8 @@ def create_app(
     settings: Settings | None = None, *, chat: bool = True, feedback: FeedbackStore | None = None
 ) -> FastAPI:
     """The whole web application for `settings`. `chat=False` leaves out the Gradio page (API only)."""
-    from ..ask import ask, search
-    from ..render import answer_json, search_json
+    from ..answer.ask import ask, search
+    from ..answer.schema import answer_json, search_json
 
     settings = settings or Settings()
     store = feedback or open_feedback(settings.data_dir)
@@ -266,7 +266,7 @@ def create_app(
 
     @app.get("/api/health", summary="Whether the index is loaded and what it holds")
     def api_health() -> Response:
-        from ..retrieval import open_searcher
+        from ..retrieve.searcher import open_searcher
 
         try:
             searcher = open_searcher(settings)

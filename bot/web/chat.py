@@ -153,7 +153,7 @@ def example_questions(services: Sequence[str]) -> list[str]:
 
 def _indexed_services(settings: Settings) -> list[str]:
     from ..errors import PolicybotError
-    from ..retrieval import open_searcher
+    from ..retrieve.searcher import open_searcher
 
     try:
         return list(open_searcher(settings).services)
@@ -183,9 +183,9 @@ def build_chat(settings: Settings, feedback: FeedbackStore, limiter: RateLimiter
     )
     import gradio as gr
 
-    from ..ask import ask_stream
+    from ..answer.ask import ask_stream
+    from ..answer.schema import answer_json
     from ..errors import BadQuestion, PolicybotError
-    from ..render import answer_json
     from ..types import Answer
 
     services = _indexed_services(settings)

@@ -1,0 +1,136 @@
+"""Answers about how terms changed: "What changed in SoundCloud's AI terms?", "When did Bandcamp add its AI
+clause?" — the old and the new wording, each quoted from its own dated version."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..ingest.dates import human_date
+from ..ingest.markdown import clean_inline
+from ..parse.sentences import split_sentences
+from ..retrieve.lexical import expand_query, tokenize
+from ..retrieve.searcher import DocumentEntry, Searcher, VersionEntry
+from ..types import Hit
+
+_CHANGE = re.compile(
+    r"\bwhat(?:'s|\s+has|\s+have)?\s+changed\b|\bwhat\s+changed\b|\bhow\s+(?:has|have|did)\b[^?]{0,60}\bchange"
+    r"|\bwhen\s+did\b[^?]{0,60}\b(?:add|change|update|introduce|remove|drop|amend|rewrite|start|stop|switch|edit|put)"
+    r"|\b(?:old|previous|earlier|original)\s+(?:and|vs\.?|versus|or)\s+(?:the\s+)?(?:new|current|latest)\b"
+    r"|\bbefore\s+and\s+after\b|\bhistory\s+of\b|\bany\s+changes?\b|\bchanges?\s+(?:to|in)\b|\bstill\s+say\b"
+    r"|\b(?:did|have|has)\s+[\w.']+\s+(?:changed|updated|removed|rewritten|walked\s+(?:it\s+)?back)\b"
+    r"|\bwalk(?:ed)?\s+(?:it\s+)?back\b",
+    re.I,
+)
+CHANGE_WORDS = "updated terms changed amended modified"
+"""Added to the search for a change question: documents' own change logs use these words."""
+
+
+def asks_about_change(text: str) -> bool:
+    return bool(_CHANGE.search(text))
+
+
+_CHANGE_WORDS_IN_TOPIC = re.compile(
+    r"\b(?:what(?:'s)?|when|how|did|does|has|have|they|it|its|their|ever|still|any|recently|lately|"
+    r"changed?|changes|changing|add(?:ed)?|update[ds]?|introduc(?:e|ed)|remov(?:e|ed)|dropp?(?:ed)?|amend(?:ed)?|"
+    r"rewr(?:ite|itten|ote)|start(?:ed)?|stop(?:ped)?|switch(?:ed)?|edit(?:ed)?|put|walk(?:ed)?\s+back|back|"
+    r"history|old|new|previous|earlier|original|current|latest|before|after|versus|vs|say|says|terms|clause)\b",
+    re.I,
+)
+
+
+def change_topic(topic: str) -> str:
+    """The subject of a change question: "what changed in the AI terms" → "AI"."""
+    rest = " ".join(_CHANGE_WORDS_IN_TOPIC.sub(" ", topic).replace("?", " ").split())
+    return rest if re.search(r"\w{2,}", rest) else topic
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    hit: Hit
+    score: int
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChangePoint:
+    before: VersionEntry
+    after: VersionEntry
+    removed: tuple[Sentence, ...]
+    added: tuple[Sentence, ...]
+
+    @property
+    def weight(self) -> int:
+        return max((s.score for s in (*self.removed, *self.added)), default=0)
+
+
+def _relevant_sentences(
+    searcher: Searcher, version: VersionEntry, stems: set[str], need: int
+) -> dict[str, Sentence]:
+    """The sentences of a version that speak to the topic, keyed by their normalised words: comparing these
+    sets ignores paragraphs merged or split between versions."""
+    found: dict[str, Sentence] = {}
+    for clause in searcher.clauses(version.version_id):
+        for start, end in split_sentences(clause.text, max_chars=len(clause.text) + 1):
+            text = clause.text[start:end]
+            score = len(stems.intersection(tokenize(text)))
+            if score < need:
+                continue
+            key = " ".join(clean_inline(text).casefold().split())
+            hit = clause.hit(start, end, float(score))
+            found.setdefault(key, Sentence(hit, score, key))
+    return found
+
+
+def find_changes(searcher: Searcher, topic: str, document: DocumentEntry) -> list[ChangePoint]:
+    """Every version where the sentences about `topic` changed, oldest first."""
+    stems = set(expand_query(topic))
+    need = 2 if len(stems) >= 4 else 1
+    # One version per date: of two copies of the same date the fuller one is later in the list.
+    by_date: dict[object, VersionEntry] = {}
+    for version in document.versions:
+        by_date[version.provenance.version_date] = version
+    versions = list(by_date.values())
+    points: list[ChangePoint] = []
+    previous = _relevant_sentences(searcher, versions[0], stems, need)
+    for before, after in itertools.pairwise(versions):
+        current = _relevant_sentences(searcher, after, stems, need)
+        removed = [previous[k] for k in previous.keys() - current.keys()]
+        added = [current[k] for k in current.keys() - previous.keys()]
+        if removed or added:
+            order = lambda s: (-s.score, s.hit.start)  # noqa: E731 - best match first, then document order
+            points.append(
+                ChangePoint(before, after, tuple(sorted(removed, key=order)), tuple(sorted(added, key=order)))
+            )
+        previous = current
+    return points
+
+
+def change_lead(document: DocumentEntry, point: ChangePoint | None, others: Sequence[ChangePoint]) -> str:
+    if point is None:
+        first, last = document.versions[0].provenance, document.versions[-1].provenance
+        return (
+            f"I found no change on this in the versions of {document.service}'s {document.title} I hold "
+            f"({first.date_label} to {last.date_label}). The current wording:"
+        )
+    when = point.after.provenance
+    lead = (
+        f"{document.service}'s {document.title} changed on this in the version of {human_date(when.version_date)} "
+        f"({when.date_label}); before it, the version of {human_date(point.before.provenance.version_date)}."
+    )
+    if others:
+        dates = ", ".join(human_date(o.after.provenance.version_date) for o in others)
+        lead += f" It also changed on this in the versions of {dates}."
+    return lead + " The old and the new wording:"
+
+
+def pick_document(hits: Sequence[Hit], searcher: Searcher) -> DocumentEntry | None:
+    """The document a change question is about: that of the best binding hit with more than one version,
+    else that of the best hit."""
+    documents = [searcher.document_of(h.provenance.version_id) for h in hits]
+    for hit, doc in zip(hits, documents, strict=True):
+        if hit.provenance.kind == "terms" and len(doc.versions) > 1:
+            return doc
+    return documents[0] if documents else None

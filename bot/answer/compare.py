@@ -1,0 +1,156 @@
+"""Plain answers first: policybot's notes leading an answer, and comparison tables across platforms.
+
+Every row of a table either carries a verified excerpt of the deciding clause or says which document was
+checked and found silent ("not addressed in Terms of Use (Last Amended: August 17, 2026)").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+from ..errors import BadQuestion
+from ..retrieve.searcher import DocumentEntry, Searcher
+from ..retrieve.topics import Topic
+from ..settings import Settings
+from ..types import Hit
+from .notes import Note, anchor_hit, find_note, is_fresh
+
+MAIN_DOCUMENT = "Terms of Service"
+ADDRESSED_SIMILARITY = 0.2
+"""Without a note, a platform's terms "address" a topic when a clause among the best matches uses the topic's
+own words (Topic.evidence) and matches at least this well."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    service: str
+    stance: str | None
+    note: str
+    hit: Hit | None
+
+
+@dataclass(frozen=True, slots=True)
+class NoteUse:
+    """A note that holds for the version being answered from, with the sentences it rests on."""
+
+    note: Note
+    hit: Hit | None
+    stale: bool
+
+
+def _document(searcher: Searcher, service: str, document: str, region: str | None) -> DocumentEntry | None:
+    try:
+        return searcher.find_document(service, document, region)
+    except BadQuestion:
+        if region is None:
+            return None
+        try:
+            return searcher.find_document(service, document, None)
+        except BadQuestion:
+            return None
+
+
+def use_note(
+    notes: tuple[Note, ...],
+    searcher: Searcher,
+    service: str,
+    topic: str,
+    as_of: date | None,
+    region: str | None,
+) -> NoteUse | None:
+    """The note on `topic` for `service`, checked against the version in force: fresh with its anchor
+    sentences, or stale (its anchor is no longer in that version)."""
+    note = find_note(notes, service, topic, region)
+    if note is None:
+        return None
+    document = _document(searcher, service, note.document, note.region or region)
+    version = document.in_force(as_of) if document else None
+    if version is None:
+        return None
+    text = searcher.version_document(version.version_id)
+    if not is_fresh(note, text):
+        return NoteUse(note, None, stale=True)
+    hit = anchor_hit(note, text, searcher.clauses(version.version_id)) if note.anchor else None
+    return NoteUse(note, hit, stale=False)
+
+
+def comparison_services(searcher: Searcher, named: Sequence[str]) -> list[str]:
+    """The platforms a comparison covers: those named, else every platform whose terms are in the index."""
+    if len(named) >= 2:
+        return list(named)
+    return sorted({d.service for d in searcher.documents if d.document == MAIN_DOCUMENT}, key=str.casefold)
+
+
+def _regions(searcher: Searcher, service: str, region: str | None) -> list[str | None]:
+    """Which regions' terms a row covers: the one asked for, else the global terms, else each region's."""
+    if region:
+        return [region]
+    regions = sorted(
+        {d.region for d in searcher.documents if d.service == service and d.document == MAIN_DOCUMENT}
+    )
+    if not regions or "global" in regions:
+        return [None]
+    return list(regions)
+
+
+def compare(
+    topic: Topic,
+    services: Sequence[str],
+    searcher: Searcher,
+    settings: Settings,
+    notes: tuple[Note, ...],
+    *,
+    as_of: date | None = None,
+    region: str | None = None,
+) -> list[Row]:
+    rows: list[Row] = []
+    for service in services:
+        regions = _regions(searcher, service, region)
+        for where in regions:
+            label = service if len(regions) == 1 else f"{service} ({where})"
+            rows.append(_row(topic, service, label, searcher, notes, as_of, where))
+    return rows
+
+
+def _row(
+    topic: Topic,
+    service: str,
+    label: str,
+    searcher: Searcher,
+    notes: tuple[Note, ...],
+    as_of: date | None,
+    region: str | None,
+) -> Row:
+    used = use_note(notes, searcher, service, topic.id, as_of, region)
+    if used is not None and not used.stale:
+        return Row(label, used.note.stance, used.note.summary, used.hit)
+    document = _document(searcher, service, MAIN_DOCUMENT, region)
+    version = document.in_force(as_of) if document else None
+    if document is None or version is None:
+        when = f" in force on {as_of.isoformat()}" if as_of else ""
+        return Row(label, None, f"no {MAIN_DOCUMENT}{when} in the index", None)
+    hits = searcher.retrieve(topic.question, versions=[version.version_id], k=8)
+    stale = " (policybot's note does not match this version)" if used is not None else ""
+    # The best clause that speaks of the topic in its own words, not merely the nearest one.
+    speaking = [h for h in hits if topic.evidence.search(h.text) and h.similarity >= ADDRESSED_SIMILARITY]
+    if speaking:
+        return Row(label, None, f"no current policybot summary{stale}; see the quote", speaking[0])
+    checked = f"not addressed in {document.title} ({version.provenance.date_label}){stale}"
+    return Row(label, "not addressed", checked, None)
+
+
+def table_text(topic: Topic, rows: Sequence[Row], numbers: Sequence[int | None]) -> str:
+    """The comparison as a Markdown table (it reads as plain text in a terminal too)."""
+    lines = [
+        f"{topic.label}, platform by platform (summaries are policybot's; the quotes are the platforms' words):",
+        "",
+        "| Platform | Stance | Summary | Quote |",
+        "|---|---|---|---|",
+    ]
+    for row, n in zip(rows, numbers, strict=True):
+        stance = row.stance or "see quote"
+        quote = f"[{n}]" if n is not None else "–"
+        lines.append(f"| {row.service} | {stance} | {row.note.replace('|', '/')} | {quote} |")
+    return "\n".join(lines)

@@ -1,0 +1,219 @@
+"""Stage 6, compose: the answer a person reads.
+
+The extractive composer (the default: deterministic, offline, no language model) writes a lead line naming
+platform, document and version, then the deciding excerpts quoted verbatim and numbered, led by policybot's
+note when one holds; a comparison is a table. A `Composer` turns the stages' `Draft` into the final
+`Answer`: the extractive one returns it as it is; the generative one (bot/answer/llm.py) rewords it with a
+language model and checks the result against the same clauses.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Protocol
+
+from ..ingest.dates import human_date
+from ..types import Answer, Citation, ComparisonRow, Draft, Hit, Question, Summary
+from .abstain import possessive, services_sentence
+from .compare import NoteUse, table_text
+from .glossary import glossary_for
+
+if TYPE_CHECKING:
+    from ..retrieve.searcher import Searcher
+    from ..settings import Settings
+    from .cite import Cited
+    from .plan import Plan
+
+
+def compose(q: Question, plan: Plan, cited: Cited) -> Answer:
+    """The extractive answer from the plan and its verified citations."""
+    if plan.kind == "comparison":
+        return _compose_comparison(q, plan, cited)
+    citations = cited.citations
+    notes = [*plan.notes, *citation_notes(citations, q.as_of)]
+    if q.unknown_services:
+        notes.insert(0, f"I don't have {possessive(services_sentence(list(q.unknown_services)))} terms.")
+    notes.extend(contract_note(q.standalone or q.text))
+    summaries = tuple(_summary(u, citations) for u in plan.uses)
+    text = compose_text(citations)
+    if summaries:
+        text = summaries_text(summaries) + "\n\n" + text
+    return Answer(
+        question=q.text,
+        text=f"{plan.lead}\n{text}" if plan.lead else text,
+        abstained=False,
+        citations=citations,
+        services=q.services,
+        as_of=q.as_of,
+        notes=tuple(notes),
+        topic=plan.topic.id if plan.topic else "",
+        summaries=summaries,
+        glossary=tuple(glossary_for(c.excerpt for c in citations)),
+    )
+
+
+def _compose_comparison(q: Question, plan: Plan, cited: Cited) -> Answer:
+    assert plan.topic is not None
+    citations = cited.citations
+    table = table_text(plan.topic, plan.rows, cited.numbers)
+    text = table + ("\n\n" + compose_text(citations) if citations else "")
+    comparison = tuple(
+        ComparisonRow(service=r.service, stance=r.stance, note=r.note, citation=n)
+        for r, n in zip(plan.rows, cited.numbers, strict=True)
+    )
+    return Answer(
+        question=q.text,
+        text=text,
+        abstained=False,
+        citations=citations,
+        services=q.services,
+        as_of=q.as_of,
+        notes=tuple(citation_notes(citations, q.as_of) + contract_note(q.standalone or q.text)),
+        topic=plan.topic.id,
+        comparison=comparison,
+        glossary=tuple(glossary_for(c.excerpt for c in citations)),
+    )
+
+
+def _summary(used: NoteUse, citations: Sequence[Citation]) -> Summary:
+    note, hit = used.note, used.hit
+    n = None
+    if hit is not None:
+        n = next((c.n for c in citations if _overlaps(c, hit)), None)
+    return Summary(service=note.service, topic=note.topic, stance=note.stance, text=note.summary, citation=n)
+
+
+def _overlaps(c: Citation, hit: Hit) -> bool:
+    return c.provenance.version_id == hit.provenance.version_id and c.start < hit.end and hit.start < c.end
+
+
+def _document_phrase(citation: Citation) -> str:
+    p = citation.provenance
+    kind = {"statement": "statement", "help": "help page", "note": "note"}.get(p.kind, "")
+    title = p.title if p.kind == "terms" else f"{p.title} ({kind})" if kind else p.title
+    region = f", {p.region} version" if p.region not in ("global", "") else ""
+    return f"{p.service}'s {title}{region} ({p.date_label})"
+
+
+_PLURAL_TITLE = re.compile(r"^(?:terms|conditions)\b|(?:guidelines|rules|standards)\W*$", re.I)
+
+
+def _plural(title: str) -> bool:
+    """Whether a title takes "say" ("Terms of Use say") or "says" ("Privacy Policy says")."""
+    return bool(_PLURAL_TITLE.search(title))
+
+
+def compose_text(citations: Sequence[Citation]) -> str:
+    """The answer as text: for each document, a lead line, then its quoted excerpts with their sections."""
+    lines: list[str] = []
+    current = ""
+    for citation in citations:
+        phrase = _document_phrase(citation)
+        if phrase != current:
+            if lines:
+                lines.append("")
+            verb = "say" if _plural(citation.provenance.title) else "says"
+            lines.append(f"{phrase} {verb}:")
+            current = phrase
+        excerpt = " ".join(citation.excerpt.split())
+        lines.append(f"[{citation.n}] “{excerpt}” ({citation.section_path})")
+    return "\n".join(lines)
+
+
+def citation_notes(citations: Sequence[Citation], as_of: date | None) -> list[str]:
+    notes: list[str] = []
+    for citation in citations:
+        if citation.newer_version:
+            when = f"the version in force on {human_date(as_of)}" if as_of else "an older version"
+            notes.append(
+                f"[{citation.n}] quotes {when} ({citation.provenance.date_label}); "
+                f"a newer version exists ({citation.newer_version})."
+            )
+    kinds = {c.provenance.kind for c in citations}
+    if "terms" in kinds and kinds - {"terms"}:
+        binding = _numbers(c.n for c in citations if c.provenance.kind == "terms")
+        other = _numbers(c.n for c in citations if c.provenance.kind != "terms")
+        notes.append(
+            f"{binding} {'is' if ',' not in binding else 'are'} from the terms, which bind the platform; "
+            f"{other} {'is' if ',' not in other else 'are'} from statements or help pages, which explain "
+            "its position but do not bind it."
+        )
+    elif kinds and "terms" not in kinds:
+        notes.append(
+            "These quotes are not from binding terms: check the platform's terms for what it may do."
+        )
+    return notes
+
+
+def summaries_text(summaries: Sequence[Summary]) -> str:
+    """policybot's own summaries, labelled as such, before the platforms' words."""
+    lines = []
+    for s in summaries:
+        source = f"; see [{s.citation}]" if s.citation is not None else ""
+        lines.append(f"policybot's summary (not {s.service}'s words): {s.text} (stance: {s.stance}{source})")
+    return "\n".join(lines)
+
+
+_CONTRACT = re.compile(
+    r"\b(?:my|our|the)\s+(?:label|record|distribution|distributor|publishing|management|sync|licen[cs]ing|"
+    r"production)\s+(?:deal|contract|agreement)\b|\bmy\s+contract\b|\bi\s+signed\b|\brecord\s+deal\b",
+    re.I,
+)
+
+
+def contract_note(question: str) -> list[str]:
+    """When a question is about the artist's own contract: point to the agreement that governs them."""
+    if not _CONTRACT.search(question):
+        return []
+    return [
+        "Your own contract (label, distributor or publishing agreement) governs what it covers, and platform "
+        "terms cannot tell you what it says: read that agreement, or ask a music lawyer."
+    ]
+
+
+def _numbers(ns: Iterable[int]) -> str:
+    return ", ".join(f"[{n}]" for n in ns)
+
+
+class Composer(Protocol):
+    """Turns the stages' draft into the answer shown: whole (`compose`) or as it comes (`stream`: text
+    pieces, then the final Answer, whose text is authoritative)."""
+
+    def compose(
+        self, draft: Draft, searcher: Searcher, settings: Settings, timings: dict[str, float]
+    ) -> Answer: ...
+
+    def stream(
+        self, draft: Draft, searcher: Searcher, settings: Settings, timings: dict[str, float]
+    ) -> Iterator[str | Answer]: ...
+
+
+class ExtractiveComposer:
+    """The draft's own verified answer; streamed line by line, the pieces joined are exactly its text."""
+
+    def compose(
+        self, draft: Draft, searcher: Searcher, settings: Settings, timings: dict[str, float]
+    ) -> Answer:
+        return draft.answer
+
+    def stream(
+        self, draft: Draft, searcher: Searcher, settings: Settings, timings: dict[str, float]
+    ) -> Iterator[str | Answer]:
+        yield from stream_lines(draft.answer)
+
+
+def stream_lines(answer: Answer) -> Iterator[str | Answer]:
+    lines = answer.text.split("\n")
+    for i, line in enumerate(lines):
+        yield line + ("\n" if i < len(lines) - 1 else "")
+    yield answer
+
+
+def composer_for(settings: Settings) -> Composer:
+    if settings.composer == "llm":
+        from .llm import LLMComposer
+
+        return LLMComposer()
+    return ExtractiveComposer()

@@ -1,0 +1,61 @@
+"""`policybot serve`: the chat page, the HTTP API and the widget. Imports only click at the top, so that
+`policybot --help` stays fast; the web stack is imported when the command runs."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option(
+    "--port", default=7860, show_default=True, type=click.IntRange(0, 65535), help="Port to listen on."
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    help="An origin whose pages may embed the widget, e.g. https://help.example.com (repeatable). "
+    "Adds to POLICYBOT_CORS_ORIGINS (comma-separated). Default: same origin only.",
+)
+@click.option("--no-chat", is_flag=True, help="Serve the API and the widget only, without the chat page.")
+@click.pass_obj
+def serve(obj: Any, host: str, port: int, cors_origins: tuple[str, ...], no_chat: bool) -> None:
+    """Serve the chat page at /, the HTTP API under /api and the embeddable widget at /widget.js.
+
+    \b
+    Embed the widget on any page whose origin is allowed:
+      <script src="http://HOST:PORT/widget.js" data-platform="SoundCloud" defer></script>
+    API reference: http://HOST:PORT/api/docs
+    """
+    # Offline: no model hub, no Gradio telemetry or version check, no Chroma telemetry.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+
+    import uvicorn
+
+    from ..errors import PolicybotError
+    from ..retrieve.searcher import open_searcher
+    from ..web.app import create_app
+
+    settings = obj.settings
+    if cors_origins:
+        try:  # validated like the environment variable
+            origins = (*settings.cors_origins, *cors_origins)
+            settings = type(settings)(**{**settings.model_dump(), "cors_origins": origins})
+        except ValueError as exc:
+            raise click.BadParameter(str(exc).splitlines()[-1].strip(), param_hint="--cors-origin") from None
+    try:
+        searcher = open_searcher(settings)  # load the model and index now, not on the first question
+        click.echo(f"policybot: {len(searcher.documents)} documents of {', '.join(searcher.services)}")
+    except PolicybotError as exc:
+        click.echo(f"policybot: warning: {exc}; the page will answer once an index exists", err=True)
+    app = create_app(settings, chat=not no_chat)
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+    click.echo(f"policybot: chat page http://{shown}:{port}/  ·  API http://{shown}:{port}/api/docs")
+    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)

@@ -1,0 +1,298 @@
+"""Building the index: corpus → clauses → chunks → embeddings → a new Chroma generation, published atomically."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ..errors import IndexBusy
+from ..ingest.load import load_corpus
+from ..parse.chunks import make_chunks
+from ..parse.clauses import parse_clauses
+from ..settings import Settings
+from ..types import Chunk, Clause, Corpus, DocumentVersion, IndexReport
+from .embeddings import MODEL_NAME, MiniLMEmbeddings, get_embedder
+from .store import Generation, IndexStore, date_to_int, open_store, provenance_metadata
+
+PARSER_VERSION = "7"
+"""Bump when clause parsing or chunking changes, so an unchanged corpus is still re-indexed once."""
+
+Progress = Callable[[str, int, int], None]
+"""progress(stage, done, total): how far a long stage has got (load, embed, write, publish)."""
+
+EMBED_BATCH = 256
+"""Texts embedded between two progress reports (and lease renewals)."""
+WRITE_BATCH = 2000
+"""Chunks written to Chroma in one request, between two progress reports."""
+
+
+def _nothing(stage: str, done: int, total: int) -> None:
+    return None
+
+
+def chunk_corpus(corpus: Corpus) -> tuple[list[Clause], list[Chunk]]:
+    clauses: list[Clause] = []
+    chunks: list[Chunk] = []
+    for version in corpus.versions:
+        for clause in parse_clauses(version):
+            clauses.append(clause)
+            chunks.extend(make_chunks(clause))
+    return clauses, chunks
+
+
+def version_order(version: DocumentVersion) -> tuple[date, int, date]:
+    """How versions of one document follow each other: by stated date; on the same date the fuller text
+    (a complete archive copy beats passages quoted elsewhere), then the later recording."""
+    p = version.provenance
+    return (p.version_date, len(version.text), p.recorded or p.version_date)
+
+
+def latest_versions(versions: Sequence[DocumentVersion]) -> set[str]:
+    """Version ids of the newest version of each document."""
+    newest: dict[str, DocumentVersion] = {}
+    for version in versions:
+        held = newest.get(version.provenance.doc_key)
+        if held is None or version_order(version) >= version_order(held):
+            newest[version.provenance.doc_key] = version
+    return {v.provenance.version_id for v in newest.values()}
+
+
+def fingerprint(chunks: Sequence[Chunk], versions: Sequence[DocumentVersion]) -> str:
+    digest = hashlib.sha256(f"{MODEL_NAME}|{PARSER_VERSION}".encode())
+    for chunk_id in sorted(c.chunk_id for c in chunks):
+        digest.update(chunk_id.encode())
+    for version in sorted(versions, key=lambda v: v.provenance.version_id):
+        digest.update(json.dumps(provenance_metadata(version.provenance), sort_keys=True).encode())
+    return digest.hexdigest()
+
+
+def build_manifest(
+    corpus: Corpus,
+    clauses: Sequence[Clause],
+    chunks: Sequence[Chunk],
+    generation: Generation,
+    sources: Sequence[str],
+) -> dict[str, Any]:
+    clause_counts: dict[str, int] = {}
+    chunk_counts: dict[str, int] = {}
+    for clause in clauses:
+        clause_counts[clause.provenance.version_id] = clause_counts.get(clause.provenance.version_id, 0) + 1
+    for chunk in chunks:
+        vid = chunk.clause.provenance.version_id
+        chunk_counts[vid] = chunk_counts.get(vid, 0) + 1
+    documents: dict[str, dict[str, Any]] = {}
+    for version in sorted(corpus.versions, key=version_order):
+        p = version.provenance
+        doc = documents.setdefault(
+            p.doc_key,
+            {
+                "service": p.service,
+                "document": p.document,
+                "title": p.title,
+                "kind": p.kind,
+                "region": p.region,
+                "url": p.source_url,
+                "versions": [],
+            },
+        )
+        doc["title"], doc["url"], doc["kind"] = p.title, p.source_url or doc["url"], p.kind
+        doc["versions"].append(
+            {
+                "version_id": p.version_id,
+                "date": p.version_date.isoformat(),
+                "date_statement": p.date_statement,
+                "recorded": p.recorded.isoformat() if p.recorded else None,
+                "text_sha256": p.text_sha256,
+                "clauses": clause_counts.get(p.version_id, 0),
+                "chunks": chunk_counts.get(p.version_id, 0),
+                "path": version.path,
+                "provenance": provenance_metadata(p),
+            }
+        )
+    return {
+        "generation": generation.name,
+        "created": generation.created,
+        "fingerprint": generation.fingerprint,
+        "model": MODEL_NAME,
+        "parser_version": PARSER_VERSION,
+        "sources": list(sources),
+        "documents": sorted(
+            documents.values(), key=lambda d: (d["service"].casefold(), d["document"], d["region"])
+        ),
+        "problems": [str(p) for p in corpus.problems],
+        "counts": {"versions": len(corpus.versions), "clauses": len(clauses), "chunks": len(chunks)},
+    }
+
+
+def chunk_metadata(chunk: Chunk, latest: bool) -> dict[str, Any]:
+    """What Chroma keeps beside each chunk: enough to filter and to place it; the rest is in the manifest."""
+    clause = chunk.clause
+    p = clause.provenance
+    return {
+        "service": p.service,
+        "version_id": p.version_id,
+        "version_date": date_to_int(p.version_date),
+        "latest": latest,
+        "section": json.dumps(list(clause.section), ensure_ascii=False),
+        "label": clause.label,
+        "start": chunk.start,
+        "end": chunk.end,
+        "clause_start": clause.start,
+        "clause_end": clause.end,
+        "text_hash": chunk.text_hash,
+    }
+
+
+def build_index(
+    corpus_dirs: Sequence[Path | str],
+    settings: Settings,
+    *,
+    progress: Progress | None = None,
+    embedder: MiniLMEmbeddings | None = None,
+    store: IndexStore | None = None,
+    wait: float = 0.0,
+) -> IndexReport:
+    """Index `corpus_dirs` into a new generation and publish it; a no-op when nothing changed.
+
+    Text already embedded in the serving generation is not embedded again. The serving generation keeps
+    answering until the new one is complete. Another indexer at work on the same data dir (file lock) or
+    the same Chroma server (lease) makes this wait up to `wait` seconds, then fail with IndexBusy.
+    """
+    from filelock import FileLock, Timeout
+
+    began = time.perf_counter()
+    report = progress or _nothing
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(str(settings.data_dir / "index.lock"))
+    try:
+        lock.acquire(timeout=wait)
+    except Timeout:
+        waited = f" (waited {wait:g} s)" if wait else ""
+        raise IndexBusy(
+            f"another `policybot index` is running on {settings.data_dir} (lock {lock.lock_file}){waited}; "
+            "wait for it to finish and run this again, or give --wait SECONDS"
+        ) from None
+    try:
+        report("load", 0, 1)
+        corpus = load_corpus(corpus_dirs)
+        report("load", 1, 1)
+        clauses, chunks = chunk_corpus(corpus)
+        store = store or open_store(settings)
+        print_ = fingerprint(chunks, corpus.versions)
+        documents = len({v.provenance.doc_key for v in corpus.versions})
+
+        def unchanged(current: Generation) -> IndexReport:
+            return IndexReport(
+                documents=documents,
+                versions=len(corpus.versions),
+                clauses=len(clauses),
+                chunks=len(chunks),
+                embedded=0,
+                seconds=time.perf_counter() - began,
+                generation=current.name,
+                unchanged=True,
+                problems=corpus.problems,
+            )
+
+        current = store.current()
+        if current is not None and current.fingerprint == print_:
+            return unchanged(current)
+        lease = store.take_lease(wait=max(0.0, wait - (time.perf_counter() - began)))
+        try:
+            current = store.current()  # another indexer may have published while this one waited
+            if current is not None and current.fingerprint == print_:
+                return unchanged(current)
+
+            def step(stage: str, done: int, total: int) -> None:
+                report(stage, done, total)
+                lease.keep()
+
+            known = store.embeddings_by_hash(current) if current is not None else {}
+            embedder = embedder or get_embedder(settings.embed_batch_size, settings.embed_precision)
+            vectors, embedded = _embed(chunks, known, embedder, step)
+            generation = store.new_generation(print_)
+            latest = latest_versions(corpus.versions)
+            store.put_texts({v.provenance.text_sha256: v.text for v in corpus.versions})
+            ids = [c.chunk_id for c in chunks]
+            unique = _unique_positions(ids)
+            step("write", 0, len(unique))
+            for start in range(0, len(unique), WRITE_BATCH):
+                part = unique[start : start + WRITE_BATCH]
+                store.add_chunks(
+                    generation,
+                    [ids[i] for i in part],
+                    [vectors[chunks[i].text_hash] for i in part],
+                    [chunks[i].text for i in part],
+                    [
+                        chunk_metadata(chunks[i], chunks[i].clause.provenance.version_id in latest)
+                        for i in part
+                    ],
+                )
+                step("write", start + len(part), len(unique))
+            manifest = build_manifest(corpus, clauses, chunks, generation, [str(d) for d in corpus_dirs])
+            report("publish", 0, 1)
+            lease.keep(force=True)  # never publish on a lease another indexer has taken over
+            store.publish(generation, manifest, chunks=len(unique))
+            report("publish", 1, 1)
+            if lease.held():  # an indexer that took over since may be writing a generation: leave it be
+                _drop_old(store, keep={generation.name, current.name if current else ""})
+        finally:
+            lease.release()
+        return IndexReport(
+            documents=documents,
+            versions=len(corpus.versions),
+            clauses=len(clauses),
+            chunks=len(unique),
+            embedded=embedded,
+            seconds=time.perf_counter() - began,
+            generation=generation.name,
+            unchanged=False,
+            problems=corpus.problems,
+        )
+    finally:
+        lock.release()
+
+
+def _unique_positions(ids: Sequence[str]) -> list[int]:
+    seen: set[str] = set()
+    positions = []
+    for i, chunk_id in enumerate(ids):
+        if chunk_id not in seen:
+            seen.add(chunk_id)
+            positions.append(i)
+    return positions
+
+
+def _embed(
+    chunks: Sequence[Chunk], known: dict[str, Any], embedder: MiniLMEmbeddings, report: Progress
+) -> tuple[dict[str, Any], int]:
+    """Vectors for every chunk's text hash: reused where known, computed once per distinct text otherwise."""
+    vectors = dict(known)
+    todo: dict[str, str] = {}
+    for chunk in chunks:
+        if chunk.text_hash not in vectors:
+            todo.setdefault(chunk.text_hash, chunk.embed_text)
+    hashes = list(todo)
+    # Similar lengths together: padding is what a CPU spends most of its time on.
+    hashes.sort(key=lambda h: len(todo[h]))
+    step = EMBED_BATCH
+    report("embed", 0, len(hashes))
+    for start in range(0, len(hashes), step):
+        part = hashes[start : start + step]
+        for text_hash, vector in zip(part, embedder.encode([todo[h] for h in part]), strict=True):
+            vectors[text_hash] = vector
+        report("embed", min(start + step, len(hashes)), len(hashes))
+    return vectors, len(hashes)
+
+
+def _drop_old(store: IndexStore, keep: set[str]) -> None:
+    """Keep the new generation and the one before it (queries in flight may still read it); drop the rest,
+    including what indexers that crashed or were killed left half-written."""
+    for name in store.generations():
+        if name not in keep:
+            store.drop_generation(name)

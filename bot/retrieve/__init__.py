@@ -1,0 +1,1 @@
+"""Finding the clauses that answer: reading the question, spotting platforms and dates, BM25 and dense search."""

@@ -1,0 +1,275 @@
+"""Reading a question before retrieval: which platforms it names, which date it means, and whether it is
+an instruction rather than a question."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import date, timedelta
+
+from ..errors import BadQuestion
+from ..ingest.catalog import Catalog
+from ..ingest.dates import end_of_period, find_dates
+from ..types import Question
+from .platforms import find_services
+
+
+def clean_question(raw: object, max_chars: int) -> str:
+    """The question as text fit to search, or BadQuestion saying what is wrong with it."""
+    if not isinstance(raw, str):
+        raise BadQuestion(f"the question must be text, got {type(raw).__name__}")
+    text = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in raw)
+    text = " ".join(text.split())
+    if not text:
+        raise BadQuestion(
+            'the question is empty: ask about a platform\'s terms, e.g. "Can SoundCloud train AI on my tracks?"'
+        )
+    if len(text) > max_chars:
+        raise BadQuestion(
+            f"the question is {len(text):,} characters; the limit is {max_chars:,}: ask one thing in a few sentences"
+        )
+    if not re.search(r"\w", text):
+        raise BadQuestion("the question has no words: ask about a platform's terms in a sentence")
+    return text
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!]{0,60}?\b(?:instructions?|prompts?|rules|guidelines|"
+    r"above|previous|prior|earlier|system|context|everything|constraints|the\s+(?:documents?|terms|clauses?))\b"
+    r"|\bsystem\s+prompt\b|\bdeveloper\s+mode\b|\bjailbreak|\bdo\s+anything\s+now\b"
+    r"|\byou\s+are\s+(?:now|no\s+longer)\b|\bfrom\s+now\s+on\b|\bpretend\s+(?:to\s+be|you|that)\b"
+    r"|(?:^|[.!]\s*|\b(?:you|please|now)\s+)act\s+as\b|\brole-?\s?play\b|\bnew\s+instructions?\b"
+    r"|\b(?:reveal|print|show|repeat|output|leak)\b[^.?!]{0,40}\b(?:prompt|instructions|configuration)\b"
+    r"|</?\s*(?:system|assistant|instructions?|im_start|im_end)\s*>|\[/?INST\]"
+    r"|\b(?:the\s+)?(?:admin|administrator|developer|operator|system)\s+(?:says|said|wants|instructs|told)\b"
+    r"|\byour\s+(?:last|previous)\s+answer\s+was\s+wrong\b|\brepeat\s+(?:after\s+me|the\s+following|this)\b"
+    r"|\b(?:reply|respond|answer|say|output|write)\s+only\b|\band\s+nothing\s+else\b"
+    r"|\b(?:skip|omit|drop|leave\s+out|ignore)\s+(?:the\s+|any\s+|all\s+)?(?:citations?|sources|quotes|references)\b"
+    r"|\bwithout\s+(?:any\s+)?citations?\b"
+    r"|<!--|-->|\bthe\s+user\s+is\s+(?:an?\s+)?(?:admin|administrator|developer)\b"
+    r"|\b(?:answer|reply|respond|say)\s+(?:only\s+)?(?:with\s+)?[\"“']?(?:yes|no)[\"”']?\s+(?:to\s+everything|no\s+matter)",
+    re.I,
+)
+_TASK = re.compile(
+    r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:write|compose|generate|draft|translate|summari[sz]e\s+this"
+    r"|tell\s+me\s+a\s+(?:joke|story)|sing|rap|code|calculate|solve)\b(?!\s+(?:to|down)\b)",
+    re.I,
+)
+
+
+def looks_like_instruction(text: str) -> bool:
+    return bool(_INSTRUCTION.search(text))
+
+
+_YEAR_PHRASE = re.compile(
+    r"\b(?P<prep>before|prior\s+to|until|till|up\s+to|by|in|during|back\s+in|as\s+of|around|at\s+the\s+(?:start|end)\s+of"
+    r"|early|late|mid|since|after|from)\s+(?:early\s+|late\s+|mid-?\s*)?(?P<year>(?:19|20)\d{2})\b(?!\s*-\d)",
+    re.I,
+)
+# "the 2024 wording", "soundcloud's 2024 terms": a year naming a version.
+_VERSION_YEAR = re.compile(
+    r"\b(?P<year>(?:19|20)\d{2})\s+(?:version|wording|terms|tos|t&cs|policy|update|rules|agreement|clause|text)\b",
+    re.I,
+)
+_RELATIVE = re.compile(r"\b(?P<which>last|this)\s+year\b", re.I)
+_BEFORE = re.compile(r"\b(?:before|prior\s+to)\s*$", re.I)
+_AFTER = re.compile(r"\b(?:since|after|from)\s*$", re.I)
+
+
+def find_question_date(text: str, today: date) -> tuple[date | None, str]:
+    """The date a question asks about, and the words that said it.
+
+    "in March 2024" → 2024-03-31 (what was in force then), "in 2024" → 2024-12-31, "before 2025" →
+    2024-12-31, "on 1 June 2025" → that day. "since"/"after" a date asks about the newest terms: None.
+    """
+    for found in find_dates(text):
+        lead = text[max(0, found.start - 12) : found.start]
+        if _AFTER.search(lead):
+            return None, ""
+        if _BEFORE.search(lead):
+            start = found.value if found.precision == "day" else found.value.replace(day=1)
+            return start - timedelta(days=1), text[found.start - len(lead.lstrip()) : found.end].strip()
+        value = end_of_period(found.value, found.precision)
+        return min(value, today), found.text
+    version_year = _VERSION_YEAR.search(text)
+    if version_year and int(version_year.group("year")) <= today.year:
+        year = int(version_year.group("year"))
+        return min(date(year, 12, 31), today), version_year.group("year")
+    match = _YEAR_PHRASE.search(text)
+    if match:
+        year = int(match.group("year"))
+        prep = " ".join(match.group("prep").casefold().split())
+        if prep in ("since", "after", "from"):
+            return None, ""
+        if prep in ("before", "prior to"):
+            return date(year - 1, 12, 31), match.group(0)
+        if prep == "early":
+            return date(year, 3, 31), match.group(0)
+        if prep == "mid":
+            return date(year, 6, 30), match.group(0)
+        if year > today.year:
+            return None, ""
+        return min(end_of_period(date(year, 1, 1), "year"), today), match.group(0)
+    relative = _RELATIVE.search(text)
+    if relative and relative.group("which").casefold() == "last":
+        return date(today.year - 1, 12, 31), relative.group(0)
+    return None, ""
+
+
+_META = re.compile(
+    r"\b(?:what|how)\s+(?:do|does|did|is|are|was|were)\s+(?:\S+\s+){0,3}?(?:terms(?:\s+of\s+(?:service|use))?|tos|"
+    r"t&cs|policy|policies|rules|agreement|contract|clauses?)\s+(?:say|said|state|stated|mention|mentioned|cover|covered)"
+    r"(?:\s+(?:about|on|regarding|re))?"
+    r"|\baccording\s+to\b[^?,]{0,40}?\b(?:terms(?:\s+of\s+(?:service|use))?|tos|policy)\b"
+    r"|\b(?:in|under|by)\s+(?:the|their|its|these)\s+(?:terms(?:\s+of\s+(?:service|use))?|tos|t&cs|user\s+agreement)\b"
+    r"|\b(?:terms\s+of\s+(?:service|use)|tos|t&cs)\b"
+    r"|'s\b|’s\b",
+    re.I,
+)
+
+
+def topic_text(text: str, mentions: Iterable[str], date_phrase: str) -> str:
+    """The words that say what the question is about, for the retrievers.
+
+    Platform names are dropped because retrieval is already limited to those platforms, and they pull the
+    embedding towards any clause that happens to repeat the name; the date and "what do the terms say
+    about" carry no topic either.
+    """
+    topic = text
+    if date_phrase:
+        lead = r"(?:\b(?:in|on|during|back\s+in|as\s+of|by|around|until|till|before|prior\s+to|at)\s+)?"
+        topic = re.sub(lead + re.escape(date_phrase), " ", topic, flags=re.I)
+    for mention in sorted(mentions, key=len, reverse=True):
+        topic = re.sub(
+            rf"(?:\b(?:in|on|for|from)\s+(?:the\s+)?)?(?<!\w){re.escape(mention)}(?:'s|’s)?(?!\w)",
+            " ",
+            topic,
+            flags=re.I,
+        )
+    topic = _META.sub(" ", topic)
+    topic = " ".join(topic.split()).strip(" ,;:-")
+    return topic if len(re.findall(r"\w{2,}", topic)) >= 1 else text
+
+
+_REGIONS = (
+    (
+        re.compile(
+            r"\b(?:eu|e\.u\.|eea|european\s+(?:union|economic\s+area)|europe|uk|united\s+kingdom|britain)\b",
+            re.I,
+        ),
+        "EEA",
+    ),
+    (re.compile(r"\b(?:us|u\.s\.a?\.?|usa|united\s+states|america)\b(?!\s+(?:to|the|a)\b)", re.I), "US"),
+    (re.compile(r"\b(?:france|french|fr)\b", re.I), "FR"),
+    (re.compile(r"\b(?:canada|canadian)\b", re.I), "CA"),
+)
+
+
+def find_region(text: str) -> tuple[str | None, str]:
+    """A region named in the question, as documents label regions, and the words that named it."""
+    for pattern, region in _REGIONS:
+        for match in pattern.finditer(text):
+            # "us" is also a pronoun: count it only when written as a place ("the US", "in the us").
+            word = match.group(0)
+            if word.casefold() == "us" and not re.search(
+                r"\b(?:the|in|for)\s+$", text[: match.start()], re.I
+            ):
+                continue
+            return region, word
+    return None, ""
+
+
+_FOLLOW_UP = re.compile(
+    r"^\s*(?:and|or|but|also|what\s+about|how\s+about|same\s+(?:for|with|question\s+for)|and\s+what\s+about|"
+    r"what\s+if|is\s+it|was\s+it|does\s+it|did\s+it|and\s+if|then|ok(?:ay)?|so)\b",
+    re.I,
+)
+_THIN_WORDS = frozenset(
+    "and or but also what about how same for with question is it was does did if then ok okay so the a an "
+    "there in on as of before after since back their its they them that this different same too".split()
+)
+
+
+def _thin(topic: str) -> bool:
+    """A topic with no words of its own: a follow-up that leans on the previous question."""
+    words = [w for w in re.findall(r"[\w']+", topic.casefold()) if w not in _THIN_WORDS]
+    return len(words) == 0
+
+
+def read_question(
+    text: str,
+    available_services: Iterable[str],
+    *,
+    today: date,
+    catalog: Catalog | None = None,
+    history: Sequence[str] = (),
+) -> Question:
+    """What the question asks. With `history` (earlier questions, oldest first), a follow-up such as
+    "and Bandcamp?" or "and before 2025?" takes its topic, platforms and date from the conversation."""
+    question = _read_one(text, available_services, today=today, catalog=catalog)
+    if not history or question.instruction or question.task:
+        return question
+    leaning = bool(_FOLLOW_UP.match(text))
+    thin = _thin(question.topic)
+    short = leaning and len(question.topic.split()) <= 4
+    # "what about the fan emails I collect?" after a Bandcamp question: a new topic, the same platform.
+    carried = leaning and not (question.services or question.unknown_services)
+    if not (thin or short or carried):
+        return question
+    previous: Question | None = None
+    for earlier in reversed(history):
+        candidate = _read_one(earlier, available_services, today=today, catalog=catalog)
+        if not _thin(candidate.topic) and not candidate.instruction:
+            previous = candidate
+            break
+    if previous is None:
+        return question
+    services = question.services or (() if question.unknown_services else previous.services)
+    if thin:
+        topic = previous.topic
+    elif short:
+        topic = f"{previous.topic} {question.topic}"
+    else:
+        topic = question.topic
+    if thin or short:
+        standalone = f"{previous.standalone or previous.text} → {text}"
+    else:
+        standalone = f"{text} (about {', '.join(services)})" if services else text
+    return replace(
+        question,
+        services=services,
+        as_of=question.as_of if question.date_phrase else previous.as_of,
+        date_phrase=question.date_phrase or previous.date_phrase,
+        topic=topic,
+        region=question.region or previous.region,
+        standalone=standalone,
+    )
+
+
+def _read_one(
+    text: str,
+    available_services: Iterable[str],
+    *,
+    today: date,
+    catalog: Catalog | None = None,
+) -> Question:
+    known, unknown = find_services(text, available_services, catalog)
+    as_of, phrase = find_question_date(text, today)
+    region, region_words = find_region(text)
+    mentions = [m.text for m in (*known, *unknown)]
+    if region_words:
+        mentions.append(region_words)
+    return Question(
+        text=text,
+        services=tuple(m.name for m in known),
+        unknown_services=tuple(m.name for m in unknown),
+        as_of=as_of,
+        date_phrase=phrase,
+        instruction=looks_like_instruction(text),
+        task=bool(_TASK.search(text)),
+        topic=topic_text(text, mentions, phrase),
+        region=region,
+        standalone=text,
+    )
