@@ -36,16 +36,18 @@ def ask(
     as_of: date | None = None,
     history: Sequence[str] = (),
     searcher: Searcher | None = None,
+    today: date | None = None,
 ) -> Answer:
     """Answer `question` from the indexed terms, quoting verified excerpts, or abstain and say why.
 
     `history` holds the user's earlier questions in this conversation, oldest first: a follow-up such as
-    "and Bandcamp?" is read against them. `service` and `as_of` override what the question says.
+    "and Bandcamp?" is read against them. `service` and `as_of` override what the question says; `today`
+    is the date relative phrases ("late last year") count from (default: the real date).
     """
     began = time.perf_counter()
     settings = settings or Settings()
     searcher = searcher or open_searcher(settings)
-    q = read(question, settings, searcher, service=service, as_of=as_of, history=history)
+    q = read(question, settings, searcher, service=service, as_of=as_of, history=history, today=today)
     timings: dict[str, float] = {}
     answer = composer_for(settings).compose(
         draft(q, searcher, settings, timings), searcher, settings, timings
@@ -61,6 +63,7 @@ def ask_stream(
     as_of: date | None = None,
     history: Sequence[str] = (),
     searcher: Searcher | None = None,
+    today: date | None = None,
 ) -> Iterator[str | Answer]:
     """`ask()` for interfaces that show the answer as it comes: text pieces, then the final Answer.
 
@@ -70,7 +73,7 @@ def ask_stream(
     began = time.perf_counter()
     settings = settings or Settings()
     searcher = searcher or open_searcher(settings)
-    q = read(question, settings, searcher, service=service, as_of=as_of, history=history)
+    q = read(question, settings, searcher, service=service, as_of=as_of, history=history, today=today)
     timings: dict[str, float] = {}
     stages = draft(q, searcher, settings, timings)
     for piece in composer_for(settings).stream(stages, searcher, settings, timings):

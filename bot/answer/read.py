@@ -15,10 +15,6 @@ from ..types import Question
 from .abstain import services_sentence
 
 
-def today() -> date:
-    return date.today()
-
-
 def read(
     question: str,
     settings: Settings,
@@ -27,20 +23,24 @@ def read(
     service: Sequence[str] | str | None = None,
     as_of: date | None = None,
     history: Sequence[str] = (),
+    today: date | None = None,
 ) -> Question:
     """Clean and read a question (with the conversation so far), then apply the caller's platform and date.
 
-    Raises BadQuestion for a question that cannot be read (empty, too long, not text) or an unknown `service`.
+    `today` is what relative dates ("last year") count from: the real date unless a caller (the evaluation,
+    replaying questions written on a given day) says otherwise. Raises BadQuestion for a question that
+    cannot be read (empty, too long, not text) or an unknown `service`.
     """
+    today = today or date.today()
     text = clean_question(question, settings.max_question_chars)
     earlier = [h for h in (_clean_history(h, settings) for h in history) if h]
-    q = read_question(text, searcher.services, today=today(), history=earlier)
+    q = read_question(text, searcher.services, today=today, history=earlier)
     if earlier and settings.composer == "llm" and not (q.instruction or q.task):
         from .llm import condense_question  # a language model rewrites the follow-up; None when it fails
 
         rewritten = condense_question(text, earlier, settings)
         if rewritten:
-            standalone = read_question(rewritten, searcher.services, today=today())
+            standalone = read_question(rewritten, searcher.services, today=today)
             q = replace(standalone, text=text, standalone=rewritten)
     forced = resolve_services(searcher, [service] if isinstance(service, str) else list(service or ()))
     if forced:
