@@ -44,10 +44,20 @@ def test_anchor_matching_ignores_whitespace_only() -> None:
 
 
 @pytest.mark.unit
-def test_malformed_notes_name_the_file(tmp_path: Path) -> None:
-    (tmp_path / "x.toml").write_text('service = "X"\n[[notes]]\ntopic = "ai_training"\nstance = "maybe"\n')
+@pytest.mark.parametrize(
+    ("note", "expected"),
+    [
+        ('topic = "ai_training"\nstance = "maybe"\nsummary = "s"', r"notes\[1\]: stance 'maybe' is not one of"),
+        ('topic = "ai_training"\nstance = "allowed"', r"notes\[1\]\.summary: Field required"),
+        ('topic = "weather"\nstance = "allowed"\nsummary = "s"', r"notes\[1\]: topic 'weather' is not one of"),
+        ('topic = "ai_training"\nstance = "allowed"\nsummary = "s"', r"needs the anchor phrase it summarises"),
+        ('topic = "ai_training"\nstance = "allowed"\nsummary = "s"\nanchor = "a"\ncolour = "red"', r"colour: Extra"),
+    ],
+)
+def test_malformed_notes_name_the_file_and_field(tmp_path: Path, note: str, expected: str) -> None:
+    (tmp_path / "x.toml").write_text(f'service = "X"\n[[notes]]\n{note}\n')
     load_notes.cache_clear()
-    with pytest.raises(CorpusError, match=r"x\.toml \(note 1\): stance 'maybe'"):
+    with pytest.raises(CorpusError, match=r"x\.toml: .*" + expected):
         load_notes(tmp_path)
 
 

@@ -14,36 +14,16 @@ from ..parse.sentences import split_sentences
 from ..retrieve.lexical import expand_query, tokenize
 from ..retrieve.searcher import DocumentEntry, Searcher, VersionEntry
 from ..types import Hit
-
-_CHANGE = re.compile(
-    r"\bwhat(?:'s|\s+has|\s+have)?\s+changed\b|\bwhat\s+changed\b|\bhow\s+(?:has|have|did)\b[^?]{0,60}\bchange"
-    r"|\bwhen\s+did\b[^?]{0,60}\b(?:add|change|update|introduce|remove|drop|amend|rewrite|start|stop|switch|edit|put)"
-    r"|\b(?:old|previous|earlier|original)\s+(?:and|vs\.?|versus|or)\s+(?:the\s+)?(?:new|current|latest)\b"
-    r"|\bbefore\s+and\s+after\b|\bhistory\s+of\b|\bany\s+changes?\b|\bchanges?\s+(?:to|in)\b|\bstill\s+say\b"
-    r"|\b(?:did|have|has)\s+[\w.']+\s+(?:changed|updated|removed|rewritten|walked\s+(?:it\s+)?back)\b"
-    r"|\bwalk(?:ed)?\s+(?:it\s+)?back\b",
-    re.I,
-)
-CHANGE_WORDS = "updated terms changed amended modified"
-"""Added to the search for a change question: documents' own change logs use these words."""
+from .data import pattern
 
 
 def asks_about_change(text: str) -> bool:
-    return bool(_CHANGE.search(text))
-
-
-_CHANGE_WORDS_IN_TOPIC = re.compile(
-    r"\b(?:what(?:'s)?|when|how|did|does|has|have|they|it|its|their|ever|still|any|recently|lately|"
-    r"changed?|changes|changing|add(?:ed)?|update[ds]?|introduc(?:e|ed)|remov(?:e|ed)|dropp?(?:ed)?|amend(?:ed)?|"
-    r"rewr(?:ite|itten|ote)|start(?:ed)?|stop(?:ped)?|switch(?:ed)?|edit(?:ed)?|put|walk(?:ed)?\s+back|back|"
-    r"history|old|new|previous|earlier|original|current|latest|before|after|versus|vs|say|says|terms|clause)\b",
-    re.I,
-)
+    return bool(pattern("change").search(text))
 
 
 def change_topic(topic: str) -> str:
     """The subject of a change question: "what changed in the AI terms" → "AI"."""
-    rest = " ".join(_CHANGE_WORDS_IN_TOPIC.sub(" ", topic).replace("?", " ").split())
+    rest = " ".join(pattern("change_words").sub(" ", topic).replace("?", " ").split())
     return rest if re.search(r"\w{2,}", rest) else topic
 
 

@@ -9,7 +9,6 @@ language model and checks the result against the same clauses.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Protocol
@@ -18,6 +17,7 @@ from ..ingest.dates import human_date
 from ..types import Answer, Citation, ComparisonRow, Draft, Hit, Question, Summary
 from .abstain import possessive, services_sentence
 from .compare import NoteUse, table_text
+from .data import pattern
 from .glossary import glossary_for
 
 if TYPE_CHECKING:
@@ -97,12 +97,9 @@ def _document_phrase(citation: Citation) -> str:
     return f"{p.service}'s {title}{region} ({p.date_label})"
 
 
-_PLURAL_TITLE = re.compile(r"^(?:terms|conditions)\b|(?:guidelines|rules|standards)\W*$", re.I)
-
-
 def _plural(title: str) -> bool:
     """Whether a title takes "say" ("Terms of Use say") or "says" ("Privacy Policy says")."""
-    return bool(_PLURAL_TITLE.search(title))
+    return bool(pattern("plural_title").search(title))
 
 
 def compose_text(citations: Sequence[Citation]) -> str:
@@ -156,16 +153,9 @@ def summaries_text(summaries: Sequence[Summary]) -> str:
     return "\n".join(lines)
 
 
-_CONTRACT = re.compile(
-    r"\b(?:my|our|the)\s+(?:label|record|distribution|distributor|publishing|management|sync|licen[cs]ing|"
-    r"production)\s+(?:deal|contract|agreement)\b|\bmy\s+contract\b|\bi\s+signed\b|\brecord\s+deal\b",
-    re.I,
-)
-
-
 def contract_note(question: str) -> list[str]:
     """When a question is about the artist's own contract: point to the agreement that governs them."""
-    if not _CONTRACT.search(question):
+    if not pattern("contract").search(question):
         return []
     return [
         "Your own contract (label, distributor or publishing agreement) governs what it covers, and platform "

@@ -8,7 +8,6 @@ excerpts are chosen (none could be verified, or the question asks for a figure t
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ..ingest.dates import human_date
@@ -16,6 +15,7 @@ from ..retrieve.searcher import Searcher
 from ..settings import Settings
 from ..types import Abstention, Citation, Question
 from .abstain import abstention, possessive, services_sentence
+from .data import pattern
 from .retrieve import Evidence
 
 
@@ -67,23 +67,10 @@ def gate_citations(q: Question, citations: Sequence[Citation]) -> Abstention | N
     return None
 
 
-_FIGURE_QUESTION = re.compile(
-    r"\bhow\s+(?:much|many)\b|\bper[- ](?:stream|play|listen|view|1,?000|thousand|million)\b"
-    r"|\b(?:payout|royalty|pay|payment|per-stream)\s+rates?\b"
-    r"|\bwhat(?:'s|\s+is)\s+the\s+(?:max|maximum|minimum|min|limit|rate|percentage|cut|fee)\b|\bfile\s+size\b",
-    re.I,
-)
-_FIGURE = re.compile(
-    r"\d|%|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-    r"fifty|hundred|thousand|million|percent|half|once|twice|unlimited|no\s+limit)\b",
-    re.I,
-)
-
-
 def asks_for_a_figure(question: str) -> bool:
     """ "How much does Spotify pay per stream?", "what's the max file size?": only a number answers these."""
-    return bool(_FIGURE_QUESTION.search(question))
+    return bool(pattern("figure_question").search(question))
 
 
 def states_a_figure(text: str) -> bool:
-    return bool(_FIGURE.search(text))
+    return bool(pattern("figure").search(text))

@@ -8,19 +8,19 @@ alone, and `policybot corpus check` lists it (as ToS;DR marks points pending whe
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from ..errors import CorpusError
+from pydantic import StringConstraints, model_validator
+
+from ..data import Data, read_toml
 from ..parse.sentences import split_sentences
 from ..retrieve.topics import BY_ID
 from ..settings import bundled_corpus_dir
 from ..types import Clause, DocumentVersion, Hit
-
-NOTE_KEYS = frozenset({"topic", "document", "stance", "summary", "anchor", "region"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,53 +42,53 @@ def notes_dir() -> Path:
     return bundled_corpus_dir() / "notes"
 
 
+class _NoteEntry(Data):
+    topic: str
+    document: str = "Terms of Service"
+    stance: str
+    summary: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    anchor: Annotated[str, StringConstraints(strip_whitespace=True)] = ""
+    region: str | None = None
+
+    @model_validator(mode="after")
+    def _fits_the_taxonomy(self) -> _NoteEntry:
+        topic = BY_ID.get(self.topic)
+        if topic is None:
+            raise ValueError(f"topic {self.topic!r} is not one of {sorted(BY_ID)}")
+        if self.stance not in topic.stances:
+            raise ValueError(f"stance {self.stance!r} is not one of {list(topic.stances)} for {self.topic}")
+        if self.stance != "not addressed" and not self.anchor:
+            raise ValueError("a note with a stance needs the anchor phrase it summarises")
+        return self
+
+
+class _NotesFile(Data):
+    service: Annotated[str, StringConstraints(min_length=1)]
+    notes: tuple[_NoteEntry, ...] = ()
+
+
 @lru_cache(maxsize=4)
 def load_notes(folder: Path | None = None) -> tuple[Note, ...]:
-    """Every note under `folder` (corpus/notes by default); a malformed file is a CorpusError naming it."""
+    """Every note under `folder` (corpus/notes by default); a malformed file is a CorpusError naming the file,
+    the note and the field."""
     folder = folder or notes_dir()
     notes: list[Note] = []
     for path in sorted(folder.glob("*.toml")) if folder.is_dir() else []:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise CorpusError(f"{path}: not valid TOML ({exc})") from None
-        service = data.get("service")
-        if not isinstance(service, str) or not service:
-            raise CorpusError(f'{path}: needs a top-level service = "…"')
-        for n, entry in enumerate(data.get("notes", []), start=1):
-            notes.append(_note(path, n, service, entry))
-    return tuple(notes)
-
-
-def _note(path: Path, n: int, service: str, entry: dict[str, object]) -> Note:
-    where = f"{path} (note {n})"
-    unknown = set(entry) - NOTE_KEYS
-    if unknown:
-        raise CorpusError(f"{where}: unknown keys {sorted(unknown)}; known: {sorted(NOTE_KEYS)}")
-    topic = str(entry.get("topic", ""))
-    if topic not in BY_ID:
-        raise CorpusError(f"{where}: topic {topic!r} is not one of {sorted(BY_ID)}")
-    stance = str(entry.get("stance", ""))
-    if stance not in BY_ID[topic].stances:
-        raise CorpusError(
-            f"{where}: stance {stance!r} is not one of {list(BY_ID[topic].stances)} for {topic}"
+        data = read_toml(path, _NotesFile)
+        notes.extend(
+            Note(
+                service=data.service,
+                document=e.document,
+                topic=e.topic,
+                stance=e.stance,
+                summary=e.summary,
+                anchor=e.anchor,
+                path=str(path),
+                region=e.region or None,
+            )
+            for e in data.notes
         )
-    summary, anchor = str(entry.get("summary", "")).strip(), str(entry.get("anchor", "")).strip()
-    if not summary:
-        raise CorpusError(f"{where}: summary is empty")
-    if stance != "not addressed" and not anchor:
-        raise CorpusError(f"{where}: a note with a stance needs the anchor phrase it summarises")
-    region = entry.get("region")
-    return Note(
-        service=service,
-        document=str(entry.get("document", "Terms of Service")),
-        topic=topic,
-        stance=stance,
-        summary=summary,
-        anchor=anchor,
-        path=str(path),
-        region=str(region) if region else None,
-    )
+    return tuple(notes)
 
 
 def find_note(notes: tuple[Note, ...], service: str, topic: str, region: str | None = None) -> Note | None:

@@ -12,8 +12,9 @@ from ..retrieve.searcher import Searcher
 from ..retrieve.topics import Topic, asks_for_comparison, find_topic
 from ..settings import Settings
 from ..types import Hit, Question
-from .changes import CHANGE_WORDS, asks_about_change, change_lead, change_topic, find_changes, pick_document
+from .changes import asks_about_change, change_lead, change_topic, find_changes, pick_document
 from .compare import NoteUse, Row, compare, comparison_services, use_note
+from .data import change_search_words
 from .notes import load_notes
 from .retrieve import Evidence
 
@@ -125,7 +126,7 @@ def _change_quotes(
         cited = [s.hit for s in (*main.removed[:1], *main.added[:1])]
         return change_lead(document, main, [p for p in points if p is not main]), cited, []
     logged = searcher.retrieve(
-        f"{q.topic} {CHANGE_WORDS}",
+        f"{q.topic} {change_search_words()}",
         versions=[document.latest.version_id],
         k=settings.max_citations,
         timings=timings,

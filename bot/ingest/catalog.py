@@ -1,42 +1,68 @@
-"""The platforms policybot knows: names, aliases, sources (from `corpus/sources.toml`), and spotting them in text."""
+"""The platforms policybot knows (`corpus/sources.toml`): names, aliases, documents, collections and regions."""
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
-from ..errors import CorpusError
+from pydantic import Field, field_validator
+
+from ..data import Data, read_toml
 from ..settings import bundled_corpus_dir
 
+DocumentKind = Literal["terms", "guidelines", "policy", "monetisation", "statement", "help", "note"]
+"""What a document is: "terms" is the agreement that binds; the rest explain, add rules or cover a programme."""
 
-@dataclass(frozen=True, slots=True)
-class DocumentSource:
+
+class DocumentSource(Data):
     """One document of a service as Open Terms Archive records it."""
 
     type: str
-    collections: tuple[str, ...]
-    region: str
-    url: str
-    language: str
+    """The terms type, exactly as the OTA folder is named ("Terms of Service", "Community Guidelines")."""
+    kind: DocumentKind = "terms"
+    collections: tuple[str, ...] = ()
+    ota_name: str = ""
+    """The OTA folder the document is filed under, where a service has several ("OpenAI", "ChatGPT")."""
+    region: str = "global"
+    url: str = ""
+    language: str = ""
+    """Empty: the service's language."""
 
 
-@dataclass(frozen=True, slots=True)
-class ServiceInfo:
+class FormerName(Data):
     name: str
-    aliases: tuple[str, ...]
-    ota_names: tuple[str, ...]
-    language: str
-    documents: tuple[DocumentSource, ...]
+    until: date
+    """The date of the first version published under the current name."""
 
 
-@dataclass(frozen=True, slots=True)
-class CollectionInfo:
+class ServiceInfo(Data):
     name: str
-    repository: str
-    region: str
+    aliases: tuple[str, ...] = ()
+    ota_names: tuple[str, ...] = ()
+    language: str = "en"
+    categories: tuple[str, ...] = ()
+    """Kinds of platform ("ai_image_generator", "music_streaming"), for comparisons limited to one kind."""
+    formerly: tuple[FormerName, ...] = ()
+    documents: tuple[DocumentSource, ...] = ()
+
+    @field_validator("aliases")
+    @classmethod
+    def _lower(cls, aliases: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(a.casefold() for a in aliases)
+
+
+class CollectionInfo(Data):
+    repository: str = ""
+    region: str = ""
+
+
+class _SourcesFile(Data):
+    collections: dict[str, CollectionInfo] = Field(default_factory=dict)
+    services: tuple[ServiceInfo, ...] = ()
 
 
 # Regions of the collections when sources.toml does not say: what each Open Terms Archive collection records.
@@ -56,7 +82,7 @@ class Catalog:
     """What `corpus/sources.toml` says about services, documents and collections."""
 
     services: tuple[ServiceInfo, ...] = ()
-    collections: tuple[CollectionInfo, ...] = ()
+    collections: tuple[tuple[str, CollectionInfo], ...] = ()
 
     def service(self, name: str) -> ServiceInfo | None:
         """The service whose name, OTA folder name or alias is `name`, case-insensitively."""
@@ -82,8 +108,8 @@ class Catalog:
         return matches[0] if matches else None
 
     def collection_region(self, collection: str) -> str:
-        for info in self.collections:
-            if info.name == collection and info.region:
+        for name, info in self.collections:
+            if name == collection and info.region:
                 return info.region
         if collection in DEFAULT_COLLECTION_REGIONS:
             return DEFAULT_COLLECTION_REGIONS[collection]
@@ -102,43 +128,10 @@ def default_sources_path() -> Path:
 
 @lru_cache(maxsize=8)
 def load_catalog(path: Path | None = None) -> Catalog:
-    """Read sources.toml; a missing file gives an empty catalog, a broken one a CorpusError naming it."""
+    """Read sources.toml; a missing file gives an empty catalog, a broken one a CorpusError naming the file and
+    the field."""
     path = path or default_sources_path()
     if not path.is_file():
         return Catalog()
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise CorpusError(f"{path}: not valid TOML ({exc}); fix the file or restore it from git") from exc
-    services = []
-    for entry in data.get("services", []):
-        language = str(entry.get("language", "en"))
-        documents = tuple(
-            DocumentSource(
-                type=str(doc["type"]),
-                collections=tuple(doc.get("collections", ())),
-                region=str(doc.get("region", "global")),
-                url=str(doc.get("url", "")),
-                language=str(doc.get("language", language)),
-            )
-            for doc in entry.get("documents", [])
-        )
-        services.append(
-            ServiceInfo(
-                name=str(entry["name"]),
-                aliases=tuple(str(a).casefold() for a in entry.get("aliases", ())),
-                ota_names=tuple(entry.get("ota_names", ())),
-                language=language,
-                documents=documents,
-            )
-        )
-    collections = tuple(
-        CollectionInfo(
-            name=name, repository=str(value.get("repository", "")), region=str(value.get("region", ""))
-        )
-        for name, value in data.get("collections", {}).items()
-    )
-    return Catalog(services=tuple(services), collections=collections)
-
-
-# --- spotting platforms in a question ---------------------------------------------------------------
+    data = read_toml(path, _SourcesFile)
+    return Catalog(services=data.services, collections=tuple(data.collections.items()))

@@ -285,7 +285,7 @@ def sync_from_git(
     urls = (
         dict(repositories)
         if repositories
-        else {c.name: c.repository for c in catalog.collections if c.repository}
+        else {name: c.repository for name, c in catalog.collections if c.repository}
     )
     report = SyncReport()
     wanted = [w for w in wanted_documents(catalog, services) if w.collection in urls]

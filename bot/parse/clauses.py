@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from ..ingest.markdown import clean_inline
 from ..types import Clause, DocumentVersion
+from .data import page_chrome
 
 _ATX = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)[ \t#]*$")
 _SETEXT = re.compile(r"^ {0,3}(=+|-+)[ \t]*$")
@@ -107,20 +108,11 @@ def _trim(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-# What a captured web page adds around the terms ("JavaScript is disabled", browser warnings): not clauses.
-_PAGE_CHROME = re.compile(
-    r"^\W*(?:javascript is disabled|you need to enable javascript|your (?:current )?browser (?:isn't|is not) "
-    r"(?:compatible|supported)|please download one of our supported browsers|sorry! something went wrong|"
-    r"is your network connection unstable|chrome \| firefox|accept all cookies|skip to (?:main )?content)",
-    re.I,
-)
-
-
 def _has_words(block: str) -> bool:
     """A block worth citing: some words outside link targets, not a bare navigation list of links."""
     lines = [line for line in block.split("\n") if line.strip()]
     visible = clean_inline(re.sub(r"\]\([^)]*\)", "]", block))
-    if _PAGE_CHROME.match(visible):
+    if page_chrome().match(visible):
         return False
     if len(_WORDS.findall(visible)) < 2:
         return False

@@ -4,66 +4,8 @@ from __future__ import annotations
 
 import re
 
-_ABBREVIATIONS = frozenset(
-    {
-        "e.g",
-        "i.e",
-        "etc",
-        "inc",
-        "ltd",
-        "llc",
-        "co",
-        "corp",
-        "no",
-        "nos",
-        "mr",
-        "mrs",
-        "ms",
-        "dr",
-        "st",
-        "vs",
-        "v",
-        "sec",
-        "art",
-        "para",
-        "p",
-        "pp",
-        "u.s",
-        "u.k",
-        "e.u",
-        "approx",
-        "fig",
-        "jan",
-        "feb",
-        "mar",
-        "apr",
-        "jun",
-        "jul",
-        "aug",
-        "sep",
-        "sept",
-        "oct",
-        "nov",
-        "dec",
-        "cf",
-        "al",
-        "seq",
-        "incl",
-        "s.a",
-        "n.v",
-        "b.v",
-        "gmbh",
-        "kg",
-        "ag",
-        "plc",
-        "ca",
-        "viz",
-        "ibid",
-        "op",
-        "ch",
-        "subsec",
-    }
-)
+from .data import abbreviations
+
 # A sentence ends at . ! ? (after any closing quotes, brackets or emphasis) followed by space and a capital,
 # digit, opening quote or bracket; and at every line break.
 _END = re.compile(r"([.!?…]+[\"'”’)\]*_]*)(\s+)(?=[\"'“‘(\[*_]*[A-Z0-9À-ÖØ-Þ•])|(\n+)")
@@ -87,7 +29,7 @@ def split_sentences(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
             end = match.end(1)
             nxt = match.end(2)
             word = _word_before(text, match.start(1))
-            if word.casefold() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()):
+            if word.casefold() in abbreviations() or (len(word) == 1 and word.isalpha()):
                 continue
             if _MARKER_ONLY.match(text, start, end):  # "4." of "4.  **Earnings:** …" is not a sentence
                 continue

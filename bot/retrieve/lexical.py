@@ -7,254 +7,32 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from ..data import Data, load
+
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
 _TOKEN = re.compile(r"[^\W_]+", re.UNICODE)
 
-STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "it",
-        "its",
-        "itself",
-        "just",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-        "s",
-        "t",
-        "d",
-        "ll",
-        "m",
-        "re",
-        "ve",
-        "y",
-        "also",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "us",
-        "let",
-        "lets",
-        "get",
-        "gets",
-        "got",
-        "im",
-        "ive",
-        "dont",
-        "doesnt",
-        "cant",
-        "wont",
-        "isnt",
-        "de",
-        "la",
-        "le",
-        "les",
-        "des",
-        "du",
-        "et",
-        "en",
-        "un",
-        "une",
-        "pour",
-        "par",
-        "sur",
-        "dans",
-        "au",
-        "aux",
-        "est",
-        "que",
-        "qui",
-        "ou",
-    ]
-)
 
-# How artists say it → how terms say it. Keys and values are plain words; both sides are stemmed.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "ai": ("artificial", "intelligence", "machine", "learning", "generative"),
-    "genai": ("generative", "artificial", "intelligence"),
-    "ml": ("machine", "learning"),
-    "train": ("inform", "develop", "model", "artificial", "intelligence"),
-    "training": ("inform", "develop", "model"),
-    "scrape": ("crawl", "harvest", "automated", "extract"),
-    "scraping": ("crawl", "harvest", "automated", "extract"),
-    "track": ("content", "audio", "recording", "sound"),
-    "tracks": ("content", "audio", "recordings", "sounds"),
-    "song": ("content", "audio", "recording", "musical", "work"),
-    "songs": ("content", "audio", "recordings", "musical", "works"),
-    "music": ("content", "audio", "recordings", "musical"),
-    "beats": ("content", "audio", "recordings"),
-    "mixes": ("content", "audio"),
-    "album": ("content", "recordings"),
-    "uploads": ("content", "upload", "uploaded"),
-    "stuff": ("content",),
-    "own": ("ownership", "owned", "rights", "title"),
-    "owns": ("ownership", "owned", "rights"),
-    "owner": ("ownership", "rights", "holder"),
-    "copyright": ("intellectual", "property", "infringement", "rights"),
-    "delete": ("remove", "removal", "deletion", "terminate"),
-    "deleting": ("remove", "removal", "deletion"),
-    "remove": ("delete", "deletion", "removal"),
-    "takedown": ("remove", "removal", "infringement", "notice"),
-    "ban": ("suspend", "terminate", "termination", "suspension", "disable"),
-    "banned": ("suspend", "terminate", "termination", "suspension", "disable"),
-    "kick": ("terminate", "suspend", "termination"),
-    "close": ("terminate", "termination", "delete", "account"),
-    "sue": ("arbitration", "dispute", "court", "claim", "jurisdiction", "law"),
-    "lawsuit": ("arbitration", "dispute", "court", "claim", "class", "action"),
-    "court": ("jurisdiction", "dispute", "arbitration", "law"),
-    "law": ("governing", "jurisdiction", "applicable"),
-    "paid": ("payment", "royalties", "fees", "revenue", "earnings", "payout"),
-    "pay": ("payment", "royalties", "fees", "revenue", "payout"),
-    "money": ("payment", "royalties", "revenue", "earnings", "fees"),
-    "payout": ("payment", "royalties", "earnings", "revenue"),
-    "royalties": ("payment", "revenue", "earnings"),
-    "label": ("third", "party", "rights", "holders", "separate", "agreement", "distributor"),
-    "distributor": ("third", "party", "distribution", "separate", "agreement"),
-    "licence": ("license", "grant"),
-    "license": ("licence", "grant"),
-    "forever": ("perpetual", "irrevocable"),
-    "voice": ("likeness", "impersonate", "synthesize", "replicate"),
-    "clone": ("replicate", "synthesize", "impersonate", "likeness"),
-    "deepfake": ("impersonate", "likeness", "synthetic", "manipulated"),
-    "download": ("offline", "copy", "download"),
-    "offline": ("download", "offline"),
-    "change": ("amend", "modify", "changes", "update"),
-    "changed": ("amended", "modified", "changes", "updated"),
-    "update": ("amend", "modify", "changes"),
-    "notice": ("notify", "notification", "prior"),
-    "refund": ("cancel", "cancellation", "payment", "refund"),
-    "cancel": ("cancellation", "terminate", "subscription"),
-    "sell": ("sale", "sales", "merchandise", "purchase"),
-    "privacy": ("personal", "data", "information"),
-    "data": ("personal", "information"),
-    "kids": ("minors", "children", "age"),
-    "age": ("minors", "years", "old"),
-    "remix": ("derivative", "works", "adapt", "modify"),
-    "sample": ("derivative", "copyright", "infringement"),
-    "opt": ("consent", "permission", "settings", "opt"),
-}
+class _Lexicon(Data):
+    stopwords: frozenset[str]
+    """Stop words beyond bm25s' own English list (which is a subset of what policybot drops)."""
+    synonyms: dict[str, tuple[str, ...]]
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """What BM25 ignores: bm25s' English list and policybot's own additions (imported on first use)."""
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | load("lexicon.toml", _Lexicon).stopwords
+
+
+def synonyms() -> dict[str, tuple[str, ...]]:
+    """How artists say it → how terms say it. Keys and values are plain words; both sides are stemmed."""
+    return load("lexicon.toml", _Lexicon).synonyms
 
 
 @lru_cache(maxsize=1)
@@ -266,16 +44,18 @@ def _stemmer() -> Any:
 
 def tokenize(text: str) -> list[str]:
     """Lower-case word stems, stopwords removed: what BM25 matches on."""
-    words = [w for w in _TOKEN.findall(text.casefold().replace("’", "'")) if w not in STOPWORDS]
+    stop = stopwords()
+    words = [w for w in _TOKEN.findall(text.casefold().replace("’", "'")) if w not in stop]
     return list(_stemmer().stemWords(words))
 
 
 def expand_query(text: str) -> list[str]:
     """Query tokens plus the terms' own words for what artists say ("tracks" → "content")."""
-    words = [w for w in _TOKEN.findall(text.casefold().replace("’", "'")) if w not in STOPWORDS or w == "ai"]
+    stop, table = stopwords(), synonyms()
+    words = [w for w in _TOKEN.findall(text.casefold().replace("’", "'")) if w not in stop]
     extra: list[str] = []
     for word in words:
-        extra.extend(SYNONYMS.get(word, ()))
+        extra.extend(table.get(word, ()))
     return list(_stemmer().stemWords(words + extra))
 
 

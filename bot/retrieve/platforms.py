@@ -7,62 +7,24 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ..data import Data, load
 from ..ingest.catalog import Catalog, fold, load_catalog
 
-# Platforms artists ask about that the corpus may not hold: naming one gets a plain "I don't have its terms".
-OTHER_PLATFORMS: dict[str, tuple[str, ...]] = {
-    "Mixcloud": ("mixcloud", "mix cloud"),
-    "Audiomack": ("audiomack",),
-    "Tidal": ("tidal",),
-    "Beatport": ("beatport",),
-    "Patreon": ("patreon",),
-    "CD Baby": ("cd baby", "cdbaby"),
-    "TuneCore": ("tunecore", "tune core"),
-    "Napster": ("napster",),
-    "Pandora": ("pandora",),
-    "iHeartRadio": ("iheartradio", "iheart"),
-    "Last.fm": ("last.fm", "lastfm"),
-    "ReverbNation": ("reverbnation", "reverb nation"),
-    "Audius": ("audius",),
-    "BandLab": ("bandlab", "band lab"),
-    "LANDR": ("landr",),
-    "United Masters": ("unitedmasters", "united masters"),
-    "Amuse": ("amuse.io",),
-    "Ditto Music": ("ditto music",),
-    "Believe": ("believe digital",),
-    "Boomy": ("boomy",),
-    "Suno": ("suno",),
-    "Udio": ("udio",),
-    "Snapchat": ("snapchat",),
-    "X (Twitter)": ("twitter", "x.com"),
-    "Threads": ("threads app",),
-    "Bluesky": ("bluesky",),
-    "Discord": ("discord",),
-    "Reddit": ("reddit",),
-    "Pinterest": ("pinterest",),
-    "Kick": ("kick.com",),
-    "Anghami": ("anghami",),
-    "Boomplay": ("boomplay",),
-    "JioSaavn": ("jiosaavn", "saavn"),
-    "Yandex Music": ("yandex music",),
-    "NetEase Cloud Music": ("netease",),
-    "Shazam": ("shazam",),
-    "Genius": ("genius.com",),
-    "Musixmatch": ("musixmatch",),
-    "Splice": ("splice",),
-    "Soundtrap": ("soundtrap",),
-    "Hearthis.at": ("hearthis",),
-    "Jamendo": ("jamendo",),
-    "Epidemic Sound": ("epidemic sound",),
-    "Artlist": ("artlist",),
-    "Songtradr": ("songtradr",),
-    "Kobalt": ("kobalt",),
-    "Dailymotion": ("dailymotion",),
-    "Rumble": ("rumble.com",),
-    "Substack": ("substack",),
-    "Ko-fi": ("ko-fi", "kofi"),
-    "Kickstarter": ("kickstarter",),
-}
+
+class _OtherPlatform(Data):
+    name: str
+    spellings: tuple[str, ...]
+
+
+class _Platforms(Data):
+    common_words: frozenset[str]
+    """Words one typo away from a platform name that must never be read as one."""
+    other: tuple[_OtherPlatform, ...]
+    """Platforms artists ask about that the corpus may not hold: naming one gets "I don't have its terms"."""
+
+
+def _platforms() -> _Platforms:
+    return load("platforms.toml", _Platforms)
 
 
 _WORD = re.compile(r"[a-z0-9][a-z0-9.+&'-]*[a-z0-9+]|[a-z0-9]")
@@ -118,7 +80,8 @@ def find_services(
                 (info.name, _alias_forms(info.name, (*info.aliases, *info.ota_names)), False, True)
             )
             taken.add(fold(info.name))
-    for name, aliases in OTHER_PLATFORMS.items():
+    for other in _platforms().other:
+        name, aliases = other.name, other.spellings
         if fold(name) not in taken:
             # Only the listed spellings: some of these names are everyday words ("kick", "believe", "genius").
             candidates.append((name, {fold(a) for a in aliases}, False, False))
@@ -132,7 +95,11 @@ def find_services(
                 covered.update(range(position, position + size))
                 break
     for position, size, gram in grams:
-        if size > 2 or covered.intersection(range(position, position + size)) or gram in _COMMON_WORDS:
+        if (
+            size > 2
+            or covered.intersection(range(position, position + size))
+            or gram in _platforms().common_words
+        ):
             continue
         for name, forms, in_corpus, typos in candidates:
             if name in found or not typos:
@@ -145,24 +112,6 @@ def find_services(
     known = [mention for _, mention, in_corpus in ordered if in_corpus]
     unknown = [mention for _, mention, in_corpus in ordered if not in_corpus]
     return known, unknown
-
-
-# Words that sit one typo away from a platform name and must never be read as one.
-_COMMON_WORDS = frozenset(
-    {
-        "spotted",
-        "deeper",
-        "twitched",
-        "videos",
-        "video",
-        "download",
-        "soundly",
-        "recipe",
-        "apply",
-        "ample",
-        "twice",
-    }
-)
 
 
 def _close(word: str, form: str) -> bool:

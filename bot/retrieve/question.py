@@ -9,11 +9,50 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 
+from ..data import Data, Pattern, load
 from ..errors import BadQuestion
 from ..ingest.catalog import Catalog
 from ..ingest.dates import end_of_period, find_dates
 from ..types import Question
 from .platforms import find_services
+
+
+class _Region(Data):
+    region: str
+    pattern: Pattern
+
+
+class _Reading(Data):
+    """bot/data/question.toml: the patterns that read a question (all matched case-insensitively)."""
+
+    instruction: Pattern
+    task: Pattern
+    year_phrase: Pattern
+    version_year: Pattern
+    relative_year: Pattern
+    before: Pattern
+    after: Pattern
+    meta: Pattern
+    follow_up: Pattern
+    thin_words: frozenset[str]
+    regions: tuple[_Region, ...]
+
+
+_READING = load("question.toml", _Reading)
+_INSTRUCTION = re.compile(_READING.instruction, re.I)
+_TASK = re.compile(_READING.task, re.I)
+# "in March 2024", "before 2025": a year with the preposition that says which end of it is meant.
+_YEAR_PHRASE = re.compile(_READING.year_phrase, re.I)
+# "the 2024 wording", "soundcloud's 2024 terms": a year naming a version.
+_VERSION_YEAR = re.compile(_READING.version_year, re.I)
+_RELATIVE = re.compile(_READING.relative_year, re.I)
+_BEFORE = re.compile(_READING.before, re.I)
+_AFTER = re.compile(_READING.after, re.I)
+# "what do the terms say about", "according to the ToS", "'s": words that carry no topic.
+_META = re.compile(_READING.meta, re.I)
+_REGIONS = tuple((re.compile(r.pattern, re.I), r.region) for r in _READING.regions)
+_FOLLOW_UP = re.compile(_READING.follow_up, re.I)
+_THIN_WORDS = _READING.thin_words
 
 
 def clean_question(raw: object, max_chars: int) -> str:
@@ -35,47 +74,8 @@ def clean_question(raw: object, max_chars: int) -> str:
     return text
 
 
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override|bypass)\b[^.?!]{0,60}?\b(?:instructions?|prompts?|rules|guidelines|"
-    r"above|previous|prior|earlier|system|context|everything|constraints|the\s+(?:documents?|terms|clauses?))\b"
-    r"|\bsystem\s+prompt\b|\bdeveloper\s+mode\b|\bjailbreak|\bdo\s+anything\s+now\b"
-    r"|\byou\s+are\s+(?:now|no\s+longer)\b|\bfrom\s+now\s+on\b|\bpretend\s+(?:to\s+be|you|that)\b"
-    r"|(?:^|[.!]\s*|\b(?:you|please|now)\s+)act\s+as\b|\brole-?\s?play\b|\bnew\s+instructions?\b"
-    r"|\b(?:reveal|print|show|repeat|output|leak)\b[^.?!]{0,40}\b(?:prompt|instructions|configuration)\b"
-    r"|</?\s*(?:system|assistant|instructions?|im_start|im_end)\s*>|\[/?INST\]"
-    r"|\b(?:the\s+)?(?:admin|administrator|developer|operator|system)\s+(?:says|said|wants|instructs|told)\b"
-    r"|\byour\s+(?:last|previous)\s+answer\s+was\s+wrong\b|\brepeat\s+(?:after\s+me|the\s+following|this)\b"
-    r"|\b(?:reply|respond|answer|say|output|write)\s+only\b|\band\s+nothing\s+else\b"
-    r"|\b(?:skip|omit|drop|leave\s+out|ignore)\s+(?:the\s+|any\s+|all\s+)?(?:citations?|sources|quotes|references)\b"
-    r"|\bwithout\s+(?:any\s+)?citations?\b"
-    r"|<!--|-->|\bthe\s+user\s+is\s+(?:an?\s+)?(?:admin|administrator|developer)\b"
-    r"|\b(?:answer|reply|respond|say)\s+(?:only\s+)?(?:with\s+)?[\"“']?(?:yes|no)[\"”']?\s+(?:to\s+everything|no\s+matter)",
-    re.I,
-)
-_TASK = re.compile(
-    r"^\s*(?:please\s+|can\s+you\s+|could\s+you\s+)?(?:write|compose|generate|draft|translate|summari[sz]e\s+this"
-    r"|tell\s+me\s+a\s+(?:joke|story)|sing|rap|code|calculate|solve)\b(?!\s+(?:to|down)\b)",
-    re.I,
-)
-
-
 def looks_like_instruction(text: str) -> bool:
     return bool(_INSTRUCTION.search(text))
-
-
-_YEAR_PHRASE = re.compile(
-    r"\b(?P<prep>before|prior\s+to|until|till|up\s+to|by|in|during|back\s+in|as\s+of|around|at\s+the\s+(?:start|end)\s+of"
-    r"|early|late|mid|since|after|from)\s+(?:early\s+|late\s+|mid-?\s*)?(?P<year>(?:19|20)\d{2})\b(?!\s*-\d)",
-    re.I,
-)
-# "the 2024 wording", "soundcloud's 2024 terms": a year naming a version.
-_VERSION_YEAR = re.compile(
-    r"\b(?P<year>(?:19|20)\d{2})\s+(?:version|wording|terms|tos|t&cs|policy|update|rules|agreement|clause|text)\b",
-    re.I,
-)
-_RELATIVE = re.compile(r"\b(?P<which>last|this)\s+year\b", re.I)
-_BEFORE = re.compile(r"\b(?:before|prior\s+to)\s*$", re.I)
-_AFTER = re.compile(r"\b(?:since|after|from)\s*$", re.I)
 
 
 def find_question_date(text: str, today: date) -> tuple[date | None, str]:
@@ -118,18 +118,6 @@ def find_question_date(text: str, today: date) -> tuple[date | None, str]:
     return None, ""
 
 
-_META = re.compile(
-    r"\b(?:what|how)\s+(?:do|does|did|is|are|was|were)\s+(?:\S+\s+){0,3}?(?:terms(?:\s+of\s+(?:service|use))?|tos|"
-    r"t&cs|policy|policies|rules|agreement|contract|clauses?)\s+(?:say|said|state|stated|mention|mentioned|cover|covered)"
-    r"(?:\s+(?:about|on|regarding|re))?"
-    r"|\baccording\s+to\b[^?,]{0,40}?\b(?:terms(?:\s+of\s+(?:service|use))?|tos|policy)\b"
-    r"|\b(?:in|under|by)\s+(?:the|their|its|these)\s+(?:terms(?:\s+of\s+(?:service|use))?|tos|t&cs|user\s+agreement)\b"
-    r"|\b(?:terms\s+of\s+(?:service|use)|tos|t&cs)\b"
-    r"|'s\b|’s\b",
-    re.I,
-)
-
-
 def topic_text(text: str, mentions: Iterable[str], date_phrase: str) -> str:
     """The words that say what the question is about, for the retrievers.
 
@@ -153,20 +141,6 @@ def topic_text(text: str, mentions: Iterable[str], date_phrase: str) -> str:
     return topic if len(re.findall(r"\w{2,}", topic)) >= 1 else text
 
 
-_REGIONS = (
-    (
-        re.compile(
-            r"\b(?:eu|e\.u\.|eea|european\s+(?:union|economic\s+area)|europe|uk|united\s+kingdom|britain)\b",
-            re.I,
-        ),
-        "EEA",
-    ),
-    (re.compile(r"\b(?:us|u\.s\.a?\.?|usa|united\s+states|america)\b(?!\s+(?:to|the|a)\b)", re.I), "US"),
-    (re.compile(r"\b(?:france|french|fr)\b", re.I), "FR"),
-    (re.compile(r"\b(?:canada|canadian)\b", re.I), "CA"),
-)
-
-
 def find_region(text: str) -> tuple[str | None, str]:
     """A region named in the question, as documents label regions, and the words that named it."""
     for pattern, region in _REGIONS:
@@ -179,17 +153,6 @@ def find_region(text: str) -> tuple[str | None, str]:
                 continue
             return region, word
     return None, ""
-
-
-_FOLLOW_UP = re.compile(
-    r"^\s*(?:and|or|but|also|what\s+about|how\s+about|same\s+(?:for|with|question\s+for)|and\s+what\s+about|"
-    r"what\s+if|is\s+it|was\s+it|does\s+it|did\s+it|and\s+if|then|ok(?:ay)?|so)\b",
-    re.I,
-)
-_THIN_WORDS = frozenset(
-    "and or but also what about how same for with question is it was does did if then ok okay so the a an "
-    "there in on as of before after since back their its they them that this different same too".split()
-)
 
 
 def _thin(topic: str) -> bool:
