@@ -99,3 +99,16 @@ def test_the_installed_command_runs_offline(test_index) -> None:  # type: ignore
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["citations"]
     assert done.stderr == ""  # no progress bars or warnings when piped
+
+
+def test_search_and_ask_on_an_index_whose_every_file_was_rejected_say_so(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "terms.md").write_bytes(b"\x00\x01 not text")
+    data = tmp_path / "data"
+    indexed = run(["--data-dir", str(data), "index", "--corpus", str(corpus)])
+    assert indexed.exit_code == 0 and "binary file" in indexed.output
+    for command in ("search", "ask"):
+        result = CliRunner().invoke(main, ["--data-dir", str(data), command, "ai training"])
+        assert result.exit_code == 1, result.output
+        assert "holds no clauses" in result.output and "Traceback" not in result.output

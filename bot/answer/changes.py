@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from ..ingest.dates import human_date
 from ..ingest.markdown import clean_inline
 from ..parse.sentences import split_sentences
+from ..retrieve.documents import DocumentEntry, VersionEntry
 from ..retrieve.lexical import expand_query, tokenize
-from ..retrieve.searcher import DocumentEntry, Searcher, VersionEntry
+from ..retrieve.searcher import Searcher
 from ..types import Hit
 from .data import pattern
 

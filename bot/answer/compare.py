@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..errors import BadQuestion
-from ..retrieve.searcher import DocumentEntry, Searcher
+from ..retrieve.documents import DocumentEntry
+from ..retrieve.searcher import Searcher
 from ..retrieve.topics import Topic
 from ..settings import Settings
 from ..types import Hit

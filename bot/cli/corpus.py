@@ -10,7 +10,7 @@ import click
 
 if TYPE_CHECKING:
     from ..ingest.lineage import VersionDiff
-    from ..retrieve.searcher import DocumentEntry, VersionEntry
+    from ..retrieve.documents import DocumentEntry, VersionEntry
     from ..types import Clause
     from .context import Context
 

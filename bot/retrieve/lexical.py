@@ -67,9 +67,12 @@ class LexicalIndex:
 
         self.size = len(texts)
         self._retriever = bm25s.BM25(k1=1.2, b=0.75)
+        self._vocab: dict[str, int] = {}
+        if not texts:
+            return  # bm25s cannot index nothing; every query then scores nothing
         corpus_tokens = [tokenize(t) or ["\x00empty"] for t in texts]
         self._retriever.index(corpus_tokens, show_progress=False)
-        self._vocab: dict[str, int] = dict(self._retriever.vocab_dict)
+        self._vocab = dict(self._retriever.vocab_dict)
 
     def scores(self, query_tokens: Sequence[str]) -> NDArray[np.float32]:
         import numpy as np

@@ -6,83 +6,23 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadQuestion, IndexMissing
 from ..index.embeddings import MiniLMEmbeddings, get_embedder
-from ..index.store import Generation, IndexStore, open_store, provenance_from_metadata
+from ..index.store import Generation, IndexStore, open_store
 from ..parse.clauses import parse_clauses
 from ..settings import Settings
-from ..types import Clause, DocumentVersion, Hit, Provenance
+from ..types import Clause, DocumentVersion, Hit
+from .documents import DocumentEntry, VersionEntry, documents_from_manifest
+from .fusion import fold_hits, masked_top, reciprocal_rank_fusion
 from .lexical import LexicalIndex, expand_query
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
-
-
-@dataclass(frozen=True, slots=True)
-class VersionEntry:
-    version_id: str
-    provenance: Provenance
-    clauses: int
-    chunks: int
-
-
-@dataclass(frozen=True, slots=True)
-class DocumentEntry:
-    doc_key: str
-    service: str
-    document: str
-    title: str
-    kind: str
-    region: str
-    url: str
-    versions: tuple[VersionEntry, ...]
-    """Oldest first."""
-
-    def in_force(self, as_of: date | None) -> VersionEntry | None:
-        """The version in force on `as_of` (the newest when None); None when all versions are later."""
-        if as_of is None:
-            return self.versions[-1]
-        candidates = [v for v in self.versions if v.provenance.version_date <= as_of]
-        return candidates[-1] if candidates else None
-
-    @property
-    def latest(self) -> VersionEntry:
-        return self.versions[-1]
-
-
-def documents_from_manifest(manifest: dict[str, Any]) -> list[DocumentEntry]:
-    documents = []
-    for doc in manifest["documents"]:
-        versions = tuple(
-            VersionEntry(
-                version_id=v["version_id"],
-                provenance=provenance_from_metadata(v["provenance"]),
-                clauses=int(v.get("clauses", 0)),
-                chunks=int(v.get("chunks", 0)),
-            )
-            for v in doc["versions"]
-        )
-        if not versions:
-            continue
-        documents.append(
-            DocumentEntry(
-                doc_key=versions[0].provenance.doc_key,
-                service=doc["service"],
-                document=doc["document"],
-                title=doc["title"],
-                kind=doc["kind"],
-                region=doc["region"],
-                url=doc.get("url", ""),
-                versions=versions,
-            )
-        )
-    return documents
 
 
 class Searcher:
@@ -102,6 +42,12 @@ class Searcher:
         self.versions: dict[str, VersionEntry] = {v.version_id: v for d in self.documents for v in d.versions}
         self.collection = store.chunks(generation)
         ids, texts, metas = store.all_chunks(generation)
+        if not ids:
+            raise IndexMissing(
+                f"the index in {settings.chroma_url or settings.data_dir} holds no clauses (every file was skipped "
+                "or had no text): fix the files `policybot index` listed, or index another folder with "
+                "`policybot index --corpus DIR`"
+            )
         self.ids = ids
         self.texts = texts
         self.metas = metas
@@ -212,7 +158,6 @@ class Searcher:
         vector: NDArray[np.float32] | None = None,
     ) -> list[Hit]:
         """The best chunks for `text`, best first, at most one per clause, duplicates across regions folded."""
-        import numpy as np
 
         timings = timings if timings is not None else {}
         k = k or self.settings.k
@@ -226,21 +171,26 @@ class Searcher:
             timings["embed_ms"] = (time.perf_counter() - began) * 1000
 
         began = time.perf_counter()
-        dense = self._dense(vector, allowed, n)
+        dense = self.dense(vector, allowed, n)
         timings["dense_ms"] = (time.perf_counter() - began) * 1000
 
         began = time.perf_counter()
+        lexical = self.bm25(text, allowed, n)
+        timings["bm25_ms"] = (time.perf_counter() - began) * 1000
+
+        return self.fuse(dense, lexical, k)
+
+    def bm25(self, text: str, allowed: Sequence[str], n: int) -> list[tuple[str, float]]:
+        """The n best allowed chunks by BM25 over `text` (with artists' words mapped to the terms' words), as
+        (chunk id, score); chunks sharing no word with the query are left out."""
+        import numpy as np
+
         scores = self.lexical.scores(list(dict.fromkeys(expand_query(text))))
         allowed_index = np.array([self.version_index[v] for v in allowed], dtype=np.int32)
         mask = np.isin(self.chunk_version, allowed_index)
-        scores = np.where(mask, scores, 0.0)
-        top = np.argsort(-scores)[:n]
-        lexical = [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
-        timings["bm25_ms"] = (time.perf_counter() - began) * 1000
+        return [(self.ids[i], score) for i, score in masked_top(scores, mask, n)]
 
-        return self._fuse(dense, lexical, k)
-
-    def _dense(self, vector: NDArray[np.float32], allowed: list[str], n: int) -> list[tuple[str, float]]:
+    def dense(self, vector: NDArray[np.float32], allowed: Sequence[str], n: int) -> list[tuple[str, float]]:
         """The n nearest allowed chunks, as (chunk id, cosine similarity).
 
         Chroma answers an unfiltered query in about a millisecond but a filtered one in 5-40 ms here, so a
@@ -259,7 +209,7 @@ class Searcher:
         if len(dense) >= n or wide >= len(self.ids):
             return dense[:n]
         where: dict[str, Any] = (
-            {"version_id": {"$in": allowed}} if len(allowed) > 1 else {"version_id": allowed[0]}
+            {"version_id": {"$in": list(allowed)}} if len(allowed) > 1 else {"version_id": allowed[0]}
         )
         result = self.collection.query(
             query_embeddings=[vector], n_results=n, where=where, include=["distances"]
@@ -267,16 +217,15 @@ class Searcher:
         pairs = zip(result["ids"][0], result["distances"][0], strict=True)
         return [(cid, 1.0 - float(d)) for cid, d in pairs]
 
-    def _fuse(self, dense: list[tuple[str, float]], lexical: list[tuple[str, float]], k: int) -> list[Hit]:
-        rrf = self.settings.rrf_k
-        fused: dict[str, float] = {}
+    def fuse(
+        self, dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]], k: int
+    ) -> list[Hit]:
+        """Dense and BM25 candidates as one ranking (reciprocal rank fusion, the main terms slightly
+        preferred), folded to one hit per clause."""
         similarity = dict(dense)
         dense_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(dense, start=1)}
         bm25_rank = {chunk_id: r for r, (chunk_id, _) in enumerate(lexical, start=1)}
-        for chunk_id, r in dense_rank.items():
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (rrf + r)
-        for chunk_id, r in bm25_rank.items():
-            fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (rrf + r)
+        fused = reciprocal_rank_fusion([list(dense_rank), list(bm25_rank)], self.settings.rrf_k)
         prior = self.settings.terms_prior
         if prior != 1.0:
             for chunk_id in fused:
@@ -317,24 +266,6 @@ class Searcher:
             dense_rank=dense_rank,
             bm25_rank=bm25_rank,
         )
-
-
-def fold_hits(ranked: Iterable[Hit], k: int) -> list[Hit]:
-    """The first k hits of a ranking, one per clause, and one per identical text of a platform (the same
-    clause in two regions' copies of a document is quoted once)."""
-    hits: list[Hit] = []
-    seen_clauses: set[tuple[str, int]] = set()
-    seen_texts: set[tuple[str, str]] = set()
-    for hit in ranked:
-        text_key = (hit.provenance.service.casefold(), " ".join(hit.text.split()))
-        if hit.clause_key in seen_clauses or text_key in seen_texts:
-            continue
-        seen_clauses.add(hit.clause_key)
-        seen_texts.add(text_key)
-        hits.append(hit)
-        if len(hits) >= k:
-            break
-    return hits
 
 
 _searchers: dict[Settings, Searcher] = {}
