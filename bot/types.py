@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Literal
 
-KINDS: tuple[str, ...] = ("terms", "statement", "help", "note")
-"""What a document is: only "terms" bind the platform."""
+KINDS: tuple[str, ...] = ("terms", "guidelines", "policy", "monetisation", "statement", "help", "note")
+"""What a document is: only "terms" (the platform's user agreement) bind it; guidelines, policies and
+monetisation terms add rules or cover a programme; statements, help pages and notes explain."""
 
 
 def short_hash(*parts: str, length: int = 16) -> str:
@@ -40,7 +41,7 @@ class Provenance:
     title: str
     """The document's own title, e.g. "Terms of Use"."""
     kind: str
-    """terms | statement | help | note: only "terms" binds."""
+    """One of KINDS: only "terms" binds."""
     region: str
     """Where the document applies: "global", "US", "EEA", "FR", ..."""
     version_date: date
@@ -53,6 +54,8 @@ class Provenance:
     """SHA-256 of the stored version text: the key the verbatim check reads the text back by."""
     recorded: date | None = None
     """When an archive captured this version (from the file name), if known."""
+    language: str = "en"
+    """The language the document is written in ("fr" for Deezer's terms): excerpts are quoted in it."""
 
     @property
     def doc_key(self) -> str:

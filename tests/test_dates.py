@@ -58,9 +58,29 @@ def test_find_version_date(text: str, expected: tuple[date, str] | None) -> None
     assert find_version_date(text) == expected
 
 
-def test_version_date_after_recording_is_ignored() -> None:
-    text = "Last updated: January 1, 2030\n"
-    assert find_version_date(text, not_after=date(2025, 1, 1)) is None
+def test_a_future_date_at_the_top_dates_a_text_that_comes_into_force_later() -> None:
+    # A capture recorded before its terms take effect: the text's own label dates it.
+    text = "# Terms\n\nEffective: January 1, 2030\n\nThese terms apply from then.\n"
+    assert find_version_date(text, not_after=date(2025, 1, 1)) == (
+        date(2030, 1, 1),
+        "Effective: January 1, 2030",
+    )
+
+
+def test_a_future_date_far_down_announces_a_change_and_is_ignored() -> None:
+    text = (
+        "Terms\n\nLast updated: June 1, 2024\n\n" + "Clause text. " * 800 + "\nEffective: January 1, 2030\n"
+    )
+    assert find_version_date(text, not_after=date(2025, 1, 1)) == (
+        date(2024, 6, 1),
+        "Last updated: June 1, 2024",
+    )
+
+
+def test_the_documents_own_label_at_the_top_beats_an_appended_pages_label() -> None:
+    # A capture that appends another page ("Sharing policy — Updated: July 17, 2025") below the document.
+    text = "Effective: January 29, 2025\n\n" + "Policy text. " * 800 + "\nUpdated: July 17, 2025\n"
+    assert find_version_date(text)[0] == date(2025, 1, 29)  # type: ignore[index]
 
 
 def test_parse_file_date() -> None:

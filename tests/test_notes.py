@@ -47,11 +47,23 @@ def test_anchor_matching_ignores_whitespace_only() -> None:
 @pytest.mark.parametrize(
     ("note", "expected"),
     [
-        ('topic = "ai_training"\nstance = "maybe"\nsummary = "s"', r"notes\[1\]: stance 'maybe' is not one of"),
+        (
+            'topic = "ai_training"\nstance = "maybe"\nsummary = "s"',
+            r"notes\[1\]: stance 'maybe' is not one of",
+        ),
         ('topic = "ai_training"\nstance = "allowed"', r"notes\[1\]\.summary: Field required"),
-        ('topic = "weather"\nstance = "allowed"\nsummary = "s"', r"notes\[1\]: topic 'weather' is not one of"),
-        ('topic = "ai_training"\nstance = "allowed"\nsummary = "s"', r"needs the anchor phrase it summarises"),
-        ('topic = "ai_training"\nstance = "allowed"\nsummary = "s"\nanchor = "a"\ncolour = "red"', r"colour: Extra"),
+        (
+            'topic = "weather"\nstance = "allowed"\nsummary = "s"',
+            r"notes\[1\]: topic 'weather' is not one of",
+        ),
+        (
+            'topic = "ai_training"\nstance = "allowed"\nsummary = "s"',
+            r"needs the anchor phrase it summarises",
+        ),
+        (
+            'topic = "ai_training"\nstance = "allowed"\nsummary = "s"\nanchor = "a"\ncolour = "red"',
+            r"colour: Extra",
+        ),
     ],
 )
 def test_malformed_notes_name_the_file_and_field(tmp_path: Path, note: str, expected: str) -> None:
@@ -126,7 +138,7 @@ def test_bundled_notes_cover_every_topic_and_their_anchors_are_in_the_current_te
     load_notes.cache_clear()
     notes = load_notes()
     covered = {(n.service, n.topic) for n in notes}
-    missing = [(s, t.id) for s in REQUIRED for t in TOPICS if (s, t.id) not in covered]
+    missing = [(s, t.id) for s in REQUIRED for t in TOPICS if t.core and (s, t.id) not in covered]
     assert not missing, missing
     latest: dict[tuple[str, str, str], object] = {}
     for version in sorted(load_corpus([OTA]).versions, key=version_order):
@@ -135,13 +147,15 @@ def test_bundled_notes_cover_every_topic_and_their_anchors_are_in_the_current_te
     for note in notes:
         if not note.anchor:
             continue
-        candidates = [
-            v
+        of_document = [
+            (region, v)
             for (service, document, region), v in latest.items()
-            if service == note.service
-            and document == note.document
-            and (note.region is None or region == note.region)
+            if service == note.service and document == note.document
         ]
+        # A note for a region the document has no separate copy of (one file holding the EEA agreement too)
+        # is checked against the document itself, as answers use it.
+        regional = [v for region, v in of_document if region == note.region]
+        candidates = regional or [v for _, v in of_document]
         assert candidates, f"{note.path}: no {note.service} {note.document} in the shared corpus"
         assert any(locate_anchor(note.anchor, v.text) for v in candidates), (
             f"{note.path}: {note.topic} anchor not found"

@@ -46,6 +46,36 @@ def test_find_services(question: str, known: list[str], unknown: list[str]) -> N
     assert names(question) == (known, unknown)
 
 
+EVERYDAY = ["SoundCloud", "Kick", "Threads", "Discord", "X", "Twitch", "DeviantArt", "Midjourney", "OpenAI"]
+
+
+@pytest.mark.parametrize(
+    ("question", "known"),
+    [
+        # Names that are everyday words: the platform only when capitalised, possessive or beside a cue.
+        ("can kick take down my dj set", ["Kick"]),
+        ("my kick drum keeps clipping", []),
+        ("can twich kick me off", ["Twitch"]),
+        ("does X use my posts to train its AI models", ["X"]),
+        ("a 2 x 3 grid of photos", []),
+        ("is my art safe on threads", ["Threads"]),
+        ("my guitar threads are stripped", []),
+        ("there is discord in the band", []),
+        ("what are kick's rules on music", ["Kick"]),
+        ("Threads licence to my posts", ["Threads"]),
+        # Nicknames from sources.toml.
+        ("does DA let ai scrape my art", ["DeviantArt"]),
+        ("who owns what i make on mj", ["Midjourney"]),
+        ("will twitter/x use my tweets", ["X"]),
+        ("can chatgpt use my prompts", ["OpenAI"]),
+        ("is sc allowed to train on my beats", ["SoundCloud"]),
+    ],
+)
+def test_everyday_names_and_nicknames(question: str, known: list[str]) -> None:
+    found, _ = find_services(question, EVERYDAY)
+    assert [m.name for m in found] == known
+
+
 def test_catalog_maps_ota_folder_names() -> None:
     catalog = load_catalog()
     assert catalog.canonical_name("Soundcloud") == "SoundCloud"

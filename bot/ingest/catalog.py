@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -62,7 +62,14 @@ class CollectionInfo(Data):
 
 class _SourcesFile(Data):
     collections: dict[str, CollectionInfo] = Field(default_factory=dict)
+    kinds: dict[str, DocumentKind] = Field(default_factory=dict)
+    """What each Open Terms Archive terms type usually is, for documents the catalog does not list."""
     services: tuple[ServiceInfo, ...] = ()
+
+
+_TERMS_TYPES = frozenset(
+    {"terms of service", "terms of use", "terms", "terms and conditions", "user agreement"}
+)
 
 
 # Regions of the collections when sources.toml does not say: what each Open Terms Archive collection records.
@@ -83,6 +90,8 @@ class Catalog:
 
     services: tuple[ServiceInfo, ...] = ()
     collections: tuple[tuple[str, CollectionInfo], ...] = ()
+    kinds: dict[str, DocumentKind] = field(default_factory=dict)
+    """Terms type (folded) → the kind of document it usually is."""
 
     def service(self, name: str) -> ServiceInfo | None:
         """The service whose name, OTA folder name or alias is `name`, case-insensitively."""
@@ -97,15 +106,39 @@ class Catalog:
         info = self.service(name)
         return info.name if info else " ".join(name.split())
 
-    def document(self, service: str, doc_type: str, collection: str = "") -> DocumentSource | None:
+    def document(
+        self, service: str, doc_type: str, collection: str = "", folder: str = ""
+    ) -> DocumentSource | None:
+        """The catalog's entry for a document: by service and terms type, in `collection` when given, and
+        filed under the OTA `folder` when the service has several ("OpenAI" and "ChatGPT")."""
         info = self.service(service)
         if info is None:
             return None
         matches = [d for d in info.documents if fold(d.type) == fold(doc_type)]
         if collection:
-            in_collection = [d for d in matches if collection in d.collections]
-            matches = in_collection or []
+            matches = [d for d in matches if collection in d.collections]
+        if folder:
+            filed = [d for d in matches if d.ota_name and fold(d.ota_name) == fold(folder)]
+            matches = filed or [d for d in matches if not d.ota_name] or matches
         return matches[0] if matches else None
+
+    def kind_of(self, doc_type: str) -> DocumentKind:
+        """What a terms type usually is when the catalog has no entry for the document."""
+        return self.kinds.get(fold(doc_type), "policy" if fold(doc_type) not in _TERMS_TYPES else "terms")
+
+    def language_of(self, service: str, source: DocumentSource | None) -> str:
+        if source is not None and source.language:
+            return source.language
+        info = self.service(service)
+        return info.language if info else "en"
+
+    def former_name(self, service: str, version_date: date) -> str:
+        """The name a version dated `version_date` was published under, when the service was renamed since."""
+        info = self.service(service)
+        for former in info.formerly if info else ():
+            if version_date < former.until:
+                return former.name
+        return ""
 
     def collection_region(self, collection: str) -> str:
         for name, info in self.collections:
@@ -134,4 +167,8 @@ def load_catalog(path: Path | None = None) -> Catalog:
     if not path.is_file():
         return Catalog()
     data = read_toml(path, _SourcesFile)
-    return Catalog(services=data.services, collections=tuple(data.collections.items()))
+    return Catalog(
+        services=data.services,
+        collections=tuple(data.collections.items()),
+        kinds={fold(k): v for k, v in data.kinds.items()},
+    )

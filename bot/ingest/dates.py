@@ -128,33 +128,43 @@ def find_version_date(text: str, *, not_after: date | None = None) -> tuple[date
     """The date a document states for its own version, and how it says it.
 
     Looks for a labelled date at the start of a line ("Last Amended:", "Last updated", "Effective Date:",
-    "Updated", "As of", "Dated:"); "last amended/updated" labels win over "effective/as of". When there is no
-    label, a line holding nothing but a date near the top counts. Dates after `not_after` (the day the
-    archive recorded the text) are ignored: they announce a future change rather than date this text.
+    "Updated", "As of", "Dated:"). A document's own label stands near its top: a label further down belongs
+    to a page the capture appended (a sharing policy, a feature's own terms), so labels in the head win, and
+    among them "last amended/updated" beats "effective/as of", then the earlier line. A head label may name a
+    date after `not_after` (the day the archive recorded the text): that text comes into force then. Further
+    down, such dates announce a change rather than date this text, and are ignored. When there is no label, a
+    line holding nothing but a date near the top counts.
     """
-    best: tuple[int, int, date, str] | None = None
+    best: tuple[int, int, int, date, str] | None = None
+    head_end = max(HEAD_CHARS, len(text) // 10)
     for match in _LABEL_LINE.finditer(text):
         tail = text[match.end() : match.end() + 60].split("\n", 1)[0]
         dates = find_dates(tail)
         if not dates or dates[0].start > 3:
             continue
         found = dates[0]
-        if not _plausible(found.value, not_after):
+        head = match.start() < head_end
+        if not _plausible(found.value, None if head else not_after):
             continue
         rank = 0 if _STRONG.fullmatch(match.group("label").strip()) else 1
         written = text[match.start("label") : match.end() + found.end]
-        candidate = (rank, match.start(), found.value, _as_written(written))
-        if best is None or candidate[:2] < best[:2]:
+        candidate = (0 if head else 1, rank, match.start(), found.value, _as_written(written))
+        if best is None or candidate[:3] < best[:3]:
             best = candidate
     if best is not None:
-        return best[2], best[3]
-    head = text[:1500]
-    for match in _BARE_DATE_LINE.finditer(head):
+        return best[3], best[4]
+    head_text = text[:1500]
+    for match in _BARE_DATE_LINE.finditer(head_text):
         dates = find_dates(match.group("date"))
         whole = len(dates) == 1 and dates[0].text.strip() == match.group("date").strip()
         if whole and _plausible(dates[0].value, not_after):
             return dates[0].value, dates[0].text
     return None
+
+
+HEAD_CHARS = 4000
+"""How far from the top a document's own date label may stand, at least (captured pages open with navigation
+and summaries); a tenth of the text for longer documents."""
 
 
 def _plausible(value: date, not_after: date | None) -> bool:

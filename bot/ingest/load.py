@@ -196,7 +196,9 @@ def _from_ota(
     path: Path, text: str, collection: str, service: str, terms_type: str, recorded: date, *, catalog: Catalog
 ) -> DocumentVersion:
     name = catalog.canonical_name(service)
-    source = catalog.document(name, terms_type, collection) or catalog.document(name, terms_type)
+    source = catalog.document(name, terms_type, collection, folder=service) or catalog.document(
+        name, terms_type, folder=service
+    )
     region = source.region if source else catalog.collection_region(collection)
     stated = find_version_date(text, not_after=recorded)
     version_date, statement = stated if stated else (recorded, "")
@@ -206,13 +208,14 @@ def _from_ota(
         service=name,
         document=terms_type,
         title=detect_title(text, name, terms_type),
-        kind="terms",
+        kind=source.kind if source else catalog.kind_of(terms_type),
         region=region,
         version_date=version_date,
         date_statement=statement,
         source_url=source.url if source else "",
         text_sha256=text_sha256(text),
         recorded=recorded,
+        language=catalog.language_of(name, source),
     )
     return DocumentVersion(provenance=provenance, text=text, path=str(path))
 
@@ -268,6 +271,7 @@ def _from_front_matter(path: Path, text: str, front: FrontMatter, catalog: Catal
         source_url=fields.get("url") or fields.get("source_url") or fields.get("source", ""),
         text_sha256=text_sha256(body),
         recorded=recorded,
+        language=fields.get("language") or catalog.language_of(name, None),
     )
     return DocumentVersion(provenance=provenance, text=body, path=str(path))
 
@@ -305,6 +309,7 @@ def _from_flat(path: Path, text: str, catalog: Catalog) -> DocumentVersion:
         source_url="",
         text_sha256=text_sha256(text),
         recorded=recorded,
+        language=catalog.language_of(service, None),
     )
     return DocumentVersion(provenance=provenance, text=text, path=str(path))
 

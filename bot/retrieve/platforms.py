@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from ..data import Data, load
@@ -21,17 +21,57 @@ class _Platforms(Data):
     """Words one typo away from a platform name that must never be read as one."""
     other: tuple[_OtherPlatform, ...]
     """Platforms artists ask about that the corpus may not hold: naming one gets "I don't have its terms"."""
+    everyday_names: frozenset[str]
+    """Names that are also everyday words: read as the platform only when capitalised or beside a cue."""
+    cues_before: frozenset[str]
+    cues_after: frozenset[str]
+    not_after_aux: frozenset[str]
 
 
 def _platforms() -> _Platforms:
     return load("platforms.toml", _Platforms)
 
 
-_WORD = re.compile(r"[a-z0-9][a-z0-9.+&'-]*[a-z0-9+]|[a-z0-9]")
+_WORD = re.compile(r"[a-z0-9][a-z0-9.+&'-]*[a-z0-9+]|[a-z0-9]", re.I)
+_AUXILIARIES = frozenset({"does", "did", "will", "would", "could", "can", "may", "is", "has"})
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.casefold().replace("’", "'"))
+@dataclass(frozen=True, slots=True)
+class _Word:
+    folded: str
+    """Lower case, a possessive "'s" removed: what names are matched against."""
+    written: str
+    """As the question writes it."""
+    possessive: bool
+
+
+def _words(text: str) -> list[_Word]:
+    words = []
+    for raw in _WORD.findall(text.replace("’", "'")):
+        folded = raw.casefold()
+        possessive = folded.endswith("'s") and len(folded) > 2
+        words.append(
+            _Word(folded[:-2] if possessive else folded, raw[:-2] if possessive else raw, possessive)
+        )
+    return words
+
+
+def _reads_as_platform(words: Sequence[_Word], position: int, size: int, name: str) -> bool:
+    """Whether a one-word mention that is also an everyday word ("kick", "threads", "x") names the platform:
+    capitalised as the name is and not opening the question, possessive, or beside a cue word."""
+    data = _platforms()
+    word = words[position]
+    if size > 1 or word.folded not in data.everyday_names:
+        return True
+    if word.possessive or (position > 0 and word.written[:1].isupper() and word.written[:1] == name[:1]):
+        return True
+    after = words[position + 1].folded if position + 1 < len(words) else ""
+    before = words[position - 1].folded if position > 0 else ""
+    if after in data.cues_after:
+        return True
+    if before in _AUXILIARIES:
+        return bool(after) and after not in data.not_after_aux
+    return before in data.cues_before
 
 
 def _alias_forms(name: str, aliases: Iterable[str]) -> set[str]:
@@ -62,7 +102,9 @@ def find_services(
     words = _words(text)
     # Longest phrases first, so "apple music" is one mention, not also "apple".
     grams = [
-        (i, size, " ".join(words[i : i + size])) for size in (3, 2, 1) for i in range(len(words) - size + 1)
+        (i, size, " ".join(w.folded for w in words[i : i + size]))
+        for size in (3, 2, 1)
+        for i in range(len(words) - size + 1)
     ]
     covered: set[int] = set()
     available_names = list(dict.fromkeys(catalog.canonical_name(n) for n in available))
@@ -90,7 +132,7 @@ def find_services(
         if covered.intersection(range(position, position + size)):
             continue
         for name, forms, in_corpus, _ in candidates:
-            if name not in found and gram in forms:
+            if name not in found and gram in forms and _reads_as_platform(words, position, size, name):
                 found[name] = (position, ServiceMention(name, gram), in_corpus)
                 covered.update(range(position, position + size))
                 break
@@ -99,6 +141,7 @@ def find_services(
             size > 2
             or covered.intersection(range(position, position + size))
             or gram in _platforms().common_words
+            or gram in _platforms().everyday_names
         ):
             continue
         for name, forms, in_corpus, typos in candidates:

@@ -25,6 +25,10 @@ class Topic:
     """The stances a note may take; "not addressed" is always allowed."""
     evidence: re.Pattern[str] = re.compile(r"")
     """Words a clause must contain to address the topic at all (checked before a table says it does)."""
+    core: bool = False
+    """One of the topics every music platform's notes cover."""
+    categories: tuple[str, ...] = ()
+    """The kinds of platform the topic concerns; empty: every platform."""
 
 
 class _TopicEntry(Data):
@@ -34,6 +38,8 @@ class _TopicEntry(Data):
     pattern: Pattern
     evidence: Pattern
     stances: tuple[str, ...]
+    core: bool = False
+    categories: tuple[str, ...] = ()
 
     @field_validator("stances")
     @classmethod
@@ -70,6 +76,8 @@ def _topic(entry: _TopicEntry) -> Topic:
         pattern=re.compile(entry.pattern, re.I),
         stances=entry.stances,
         evidence=re.compile(entry.evidence, re.I | re.S),
+        core=entry.core,
+        categories=entry.categories,
     )
 
 
