@@ -180,7 +180,7 @@ def run(
     return results, time.perf_counter() - began
 
 
-def main() -> None:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -203,20 +203,25 @@ def main() -> None:
         "--questions", type=Path, default=QUESTIONS, help="JSONL with question/history/as_of."
     )
     parser.add_argument("--json", action="store_true", help="Also print the figures as one JSON line.")
-    args = parser.parse_args()
-    if args.clients < 1 or args.requests < 1 or args.duration <= 0:
-        parser.error("--clients and --requests must be at least 1, --duration above 0")
+    return parser
 
-    server = None
-    pid = args.pid
-    url = (args.url or "").rstrip("/")
-    if not url:
-        if args.data_dir is None:
-            parser.error("give --url of a running server, or --data-dir of an index to serve")
-        port = free_port()
-        url = f"http://127.0.0.1:{port}"
-        server = start_server(args.data_dir, port, args.chroma_url)
-        pid = server.pid
+
+@dataclass
+class Measured:
+    """One load run against one server: what it said of itself, the results, and its memory around them."""
+
+    url: str
+    health: dict[str, Any]
+    results: Results
+    seconds: float
+    before: float | None
+    after: float | None
+
+
+def measure(
+    args: argparse.Namespace, url: str, pid: int | None, server: subprocess.Popen[bytes] | None
+) -> Measured:
+    """Warm the server up, then run the load; the server this script started is stopped at the end."""
     try:
         health = wait_healthy(url, server)
         bodies = load_bodies(args.questions)
@@ -243,13 +248,17 @@ def main() -> None:
                 server.wait(20)
             except subprocess.TimeoutExpired:
                 server.kill()
+    return Measured(url, health, results, seconds, before, after)
 
+
+def figures(measured: Measured, clients: int) -> dict[str, Any]:
+    results, seconds, before, after = measured.results, measured.seconds, measured.before, measured.after
     done = sum(results.statuses.values())
     lat = results.latencies_ms
-    figures = {
-        "url": url,
-        "documents": health.get("documents"),
-        "clients": args.clients,
+    return {
+        "url": measured.url,
+        "documents": measured.health.get("documents"),
+        "clients": clients,
         "requests": done,
         "seconds": round(seconds, 2),
         "throughput_rps": round(done / seconds, 2) if seconds else None,
@@ -263,9 +272,13 @@ def main() -> None:
         "server_rss_mb_after": round(after, 1) if after is not None else None,
         "server_rss_mb_during": [[n, round(mb, 1)] for n, mb in results.memory_mb],
     }
+
+
+def print_figures(measured: Measured, figures: dict[str, Any]) -> None:
+    results, before, after = measured.results, measured.before, measured.after
     print(
-        f"POST /api/ask · {args.clients} clients · {done} requests in {seconds:.1f} s "
-        f"({figures['throughput_rps']} req/s) · {figures['documents']} documents"
+        f"POST /api/ask · {figures['clients']} clients · {figures['requests']} requests in "
+        f"{measured.seconds:.1f} s ({figures['throughput_rps']} req/s) · {figures['documents']} documents"
     )
     print(f"status codes: {dict(sorted(results.statuses.items()))}")
     print(
@@ -279,8 +292,28 @@ def main() -> None:
             "server memory during the run: "
             + " · ".join(f"{mb:.0f} MB at {n}" for n, mb in results.memory_mb)
         )
+
+
+def main() -> None:
+    parser = _parser()
+    args = parser.parse_args()
+    if args.clients < 1 or args.requests < 1 or args.duration <= 0:
+        parser.error("--clients and --requests must be at least 1, --duration above 0")
+    server = None
+    pid = args.pid
+    url = (args.url or "").rstrip("/")
+    if not url:
+        if args.data_dir is None:
+            parser.error("give --url of a running server, or --data-dir of an index to serve")
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        server = start_server(args.data_dir, port, args.chroma_url)
+        pid = server.pid
+    measured = measure(args, url, pid, server)
+    found = figures(measured, args.clients)
+    print_figures(measured, found)
     if args.json:
-        print(json.dumps(figures))
+        print(json.dumps(found))
 
 
 if __name__ == "__main__":

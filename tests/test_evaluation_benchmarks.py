@@ -6,15 +6,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bot.evaluation.benchmarks import (
-    UNFAIR_CATEGORIES,
-    clean_quote,
-    load_tosdr,
-    load_unfair,
-    rank_candidates,
-    tosdr_points,
-    unfair_tos,
-)
+from bot.evaluation.ranking import rank_candidates
+from bot.evaluation.tosdr import clean_quote, load_tosdr, tosdr_points
+from bot.evaluation.unfair import UNFAIR_CATEGORIES, load_unfair, unfair_tos
 from bot.retrieve.lexical import LexicalIndex
 from bot.settings import Settings
 

@@ -14,7 +14,8 @@ regression worth a red build, not noise. Raise the floors as the figures improve
 import pytest
 
 from bot.evaluation.gold import load_questions, subset
-from bot.evaluation.run import CorpusVersions, run_questions, score
+from bot.evaluation.run import run_questions, score
+from bot.evaluation.versions import CorpusVersions
 from bot.ingest.load import load_corpus
 
 from .conftest import BUNDLED, OTA, ROOT

@@ -10,6 +10,7 @@ from bot.evaluation.gold import (
     GoldPhrase,
     GoldQuestion,
     check_gold,
+    load_question_sets,
     load_questions,
     normalise,
     subset,
@@ -111,6 +112,10 @@ GOOD = {
         ),
         ({**GOOD, "id": "q2", "as_of": "March 2024"}, "as_of 'March 2024' is not a date"),
         ({**GOOD, "id": "q2", "history": "and bandcamp?"}, "history must be a list"),
+        ({**GOOD, "id": "q2", "kinds": "nickname"}, "kinds must be a list of failure-kind tags"),
+        ({**GOOD, "id": "q2", "kinds": ["nickname", ""]}, "kinds must be a list of failure-kind tags"),
+        ({**GOOD, "id": "q2", "language": ["en"]}, "language must be a language code"),
+        ({**GOOD, "id": "q2", "today": "last week"}, "today 'last week' is not a date"),
         (GOOD, "id 'q1' already used on line 1"),
     ],
 )
@@ -126,6 +131,35 @@ def test_a_missing_or_empty_file_says_what_to_do(tmp_path: Path) -> None:
         load_questions(tmp_path / "nope.jsonl")
     with pytest.raises(GoldFileError, match="holds no questions"):
         load_questions(_write(tmp_path, ""))
+
+
+def test_the_held_out_sets_carry_kinds_language_and_today() -> None:
+    test = load_questions(ROOT / "eval" / "test_questions.jsonl")
+    assert all(q.language in {"en", "fr"} for q in test) and any(q.language == "fr" for q in test)
+    assert {"french_document", "comparison", "unknown_platform"} <= {k for q in test for k in q.kinds}
+    dated = [q for q in test if q.today]
+    assert dated and all(isinstance(q.today, date) for q in dated)
+    old = load_questions(QUESTIONS)[0]  # the first gold set predates the keys: they default to nothing
+    assert (old.kinds, old.language, old.today) == ((), "", None)
+
+
+def test_question_sets_are_named_by_their_files(tmp_path: Path) -> None:
+    first = _write(tmp_path, GOOD)
+    other = tmp_path / "more"
+    other.mkdir()
+    second = other / "extra.jsonl"
+    second.write_text(
+        "\n".join(json.dumps({**GOOD, "id": f"e{n}", "kinds": ["nickname"]}) for n in range(4)),
+        encoding="utf-8",
+    )
+    sets = load_question_sets([first, second], limit=2)
+    assert [(s.name, s.path, len(s.questions)) for s in sets] == [
+        ("q", str(first), 1),
+        ("extra", str(second), 2),
+    ]
+    assert sets[1].questions[0].kinds == ("nickname",)
+    with pytest.raises(GoldFileError, match="two question files are named 'q'"):
+        load_question_sets([first, first])
 
 
 def test_normalise_folds_every_kind_of_space() -> None:

@@ -11,18 +11,15 @@ from click.testing import CliRunner
 
 from bot.cli.main import main
 from bot.evaluation.baselines import COLLECTION, open_recipe, recipe_query, run_recipe
+from bot.evaluation.diagnosis import diagnose
 from bot.evaluation.gold import GoldPhrase, GoldQuestion
 from bot.evaluation.metrics import Evidence, Outcome
-from bot.evaluation.report import CONTRACT, report_json, write_report
-from bot.evaluation.run import (
-    CorpusVersions,
-    diagnose,
-    predicted_stance,
-    project_outcome,
-    run_questions,
-    score,
-    verify_citation,
-)
+from bot.evaluation.outcomes import predicted_stance, project_outcome, verify_citation
+from bot.evaluation.report import write_report
+from bot.evaluation.report.contract import CONTRACT
+from bot.evaluation.report.json_report import report_json
+from bot.evaluation.run import run_questions, score
+from bot.evaluation.versions import CorpusVersions
 from bot.ingest.load import load_corpus
 from bot.types import text_sha256
 

@@ -7,6 +7,8 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,10 +16,21 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from ..evaluation.gold import GoldProblem, QuestionSet
+    from ..evaluation.run import EvalResult
+    from ..settings import Settings
+    from ..types import Corpus
     from .context import Context
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 DEFAULT_QUESTIONS = CHECKOUT / "eval" / "questions.jsonl"
+DEFAULT_QUESTION_SETS = (
+    DEFAULT_QUESTIONS,
+    CHECKOUT / "eval" / "test_questions.jsonl",
+    CHECKOUT / "eval" / "new_services_questions.jsonl",
+)
+"""What `policybot eval` scores without --questions: the gold set and the held-out sets, never the dev set
+(retrieval and abstention are tuned on it)."""
 DEFAULT_REPORT = Path("reports") / "eval"
 
 STAGE_LABELS = {
@@ -88,11 +101,12 @@ _CORPUS_HELP = (
 @click.command("eval")
 @click.option(
     "--questions",
-    "questions_file",
+    "questions_files",
+    multiple=True,
     type=click.Path(dir_okay=False, path_type=Path),
-    default=DEFAULT_QUESTIONS,
-    show_default=True,
-    help="Gold questions, one JSON object per line (see eval/README.md).",
+    help="Gold questions, one JSON object per line (see eval/README.md); repeatable, each file is scored as "
+    "its own set. Default: eval/questions.jsonl, eval/test_questions.jsonl and "
+    "eval/new_services_questions.jsonl (the dev set, which is for tuning, only when given).",
 )
 @click.option(
     "--report",
@@ -106,7 +120,10 @@ _CORPUS_HELP = (
     "--corpus", "corpora", multiple=True, type=click.Path(exists=True, path_type=Path), help=_CORPUS_HELP
 )
 @click.option(
-    "--limit", type=click.IntRange(1), default=None, help="Only N questions, spread evenly over the file."
+    "--limit",
+    type=click.IntRange(1),
+    default=None,
+    help="Only N questions of each file, spread evenly over it.",
 )
 @click.option(
     "--recipe/--no-recipe", default=True, help="Run the LangChain recipe baseline (slow the first time)."
@@ -123,7 +140,7 @@ _CORPUS_HELP = (
 @click.pass_obj
 def eval_command(
     obj: Context,
-    questions_file: Path,
+    questions_files: tuple[Path, ...],
     report_dir: Path,
     corpora: tuple[Path, ...],
     limit: int | None,
@@ -136,93 +153,138 @@ def eval_command(
 
     Indexes the corpus into DATA_DIR/eval (its own index, so the one that serves is never replaced; an
     unchanged corpus is not re-embedded), asks every question through the same ask() as every interface,
-    re-checks every excerpt against its stored version, and writes report.md, report.json and metrics.png.
-    Exits with 1 when an excerpt is not verbatim.
+    re-checks every excerpt against its stored version, and writes report.md, report.json and metrics.png,
+    with every figure for each questions file. Exits with 1 when an excerpt is not verbatim.
     """
     from .context import run
 
-    def action() -> None:
-        from ..evaluation.gold import check_gold, load_questions, subset
-        from ..evaluation.report import report_json, summary_text, write_report
-        from ..evaluation.run import run_eval
-        from ..index.build import build_index
-        from ..index.embeddings import get_embedder
-        from ..ingest.load import load_corpus
+    run_options = _EvalRun(
+        questions=list(questions_files) or list(DEFAULT_QUESTION_SETS),
+        report_dir=report_dir,
+        corpora=list(corpora) or default_corpora(),
+        limit=limit,
+        recipe=recipe,
+        benchmarks=benchmarks,
+        seed=seed,
+        as_json=as_json,
+    )
+    run(lambda: _evaluate(obj.settings, run_options))
 
-        folders = list(corpora) or default_corpora()
-        if not questions_file.is_file():
-            raise click.UsageError(f"no questions file at {questions_file}; give --questions FILE")
-        questions = load_questions(questions_file)
-        if limit:
-            questions = subset(questions, limit)
-        settings = obj.settings
-        # Its own embedded index: evaluating must not replace the index the user's bot serves.
-        settings = settings.model_copy(update={"data_dir": settings.data_dir / "eval", "chroma_url": ""})
-        progress = _progress(not as_json)
-        started = datetime.now(UTC)
-        load = _load_average()
-        corpus = load_corpus(folders)
-        problems = check_gold(questions, corpus)
-        for problem in problems:
-            click.echo(f"policybot: warning: gold phrase not in the corpus: {problem}", err=True)
-        embedder = get_embedder(settings.embed_batch_size, settings.embed_precision)
-        index = build_index(folders, settings, progress=progress, embedder=embedder)
-        bench_root = shared_dir() / "benchmarks"
-        result = run_eval(
-            questions,
-            settings,
-            folders,
-            corpus=corpus,
-            recipe_dir=settings.data_dir / "langchain-recipe" if recipe else None,
-            benchmarks_dir=bench_root if benchmarks else None,
-            progress=progress,
-            sample_seed=seed,
-        )
-        result.meta.update(
-            {
-                "questions_file": str(questions_file),
-                "limit": limit,
-                "corpora": [str(f) for f in folders],
-                "commit": _commit(),
-                "started": started.isoformat(timespec="seconds"),
-                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                "load_average": load,
-                "cpus": os.cpu_count(),
-                "data_dir": str(settings.data_dir),
-                "index": {
-                    "chunks": index.chunks,
-                    "versions": index.versions,
-                    "seconds": round(index.seconds, 1),
-                    "unchanged": index.unchanged,
-                },
-                "gold_problems": [str(p) for p in problems],
-                "benchmarks_dir": str(bench_root) if benchmarks else None,
-                "settings": {
-                    "k": settings.k,
-                    "max_citations": settings.max_citations,
-                    "min_similarity": settings.min_similarity,
-                    "min_similarity_named": settings.min_similarity_named,
-                    "min_domain_margin": settings.min_domain_margin,
-                    "min_domain_margin_named": settings.min_domain_margin_named,
-                    "composer": settings.composer,
-                },
-            }
-        )
-        paths = write_report(result, report_dir)
-        if as_json:
-            click.echo(json.dumps(report_json(result), ensure_ascii=False))
-        else:
-            click.echo(summary_text(result, paths))
-        p = result.metrics["project"]
-        if p["excerpts_verbatim"] != p["excerpts_checked"]:
-            click.echo(
-                f"policybot: error: {p['excerpts_checked'] - p['excerpts_verbatim']} of {p['excerpts_checked']} "
-                f"excerpts are not verbatim in their stored version; see {paths['markdown']}",
-                err=True,
-            )
-            sys.exit(1)
 
-    run(action)
+@dataclass(frozen=True, slots=True)
+class _EvalRun:
+    """What `policybot eval` was asked to do."""
+
+    questions: list[Path]
+    report_dir: Path
+    corpora: list[Path]
+    limit: int | None
+    recipe: bool
+    benchmarks: bool
+    seed: int
+    as_json: bool
+
+
+def _evaluate(settings: Settings, options: _EvalRun) -> None:
+    from ..evaluation.gold import load_question_sets
+    from ..evaluation.run import run_eval
+    from ..index.build import build_index
+    from ..index.embeddings import get_embedder
+    from ..ingest.load import load_corpus
+
+    for path in options.questions:
+        if not path.is_file():
+            raise click.UsageError(f"no questions file at {path}; give --questions FILE")
+    sets = load_question_sets(options.questions, limit=options.limit)
+    # Its own embedded index: evaluating must not replace the index the user's bot serves.
+    settings = settings.model_copy(update={"data_dir": settings.data_dir / "eval", "chroma_url": ""})
+    progress = _progress(not options.as_json)
+    started = datetime.now(UTC)
+    load = _load_average()
+    corpus = load_corpus(options.corpora)
+    problems = _check_gold(sets, corpus)
+    embedder = get_embedder(settings.embed_batch_size, settings.embed_precision)
+    index = build_index(options.corpora, settings, progress=progress, embedder=embedder)
+    bench_root = shared_dir() / "benchmarks"
+    result = run_eval(
+        sets,
+        settings,
+        options.corpora,
+        corpus=corpus,
+        recipe_dir=settings.data_dir / "langchain-recipe" if options.recipe else None,
+        benchmarks_dir=bench_root if options.benchmarks else None,
+        progress=progress,
+        sample_seed=options.seed,
+    )
+    result.meta.update(
+        {
+            "questions_file": str(options.questions[0]),
+            "questions_files": [str(p) for p in options.questions],
+            "limit": options.limit,
+            "corpora": [str(f) for f in options.corpora],
+            "commit": _commit(),
+            "started": started.isoformat(timespec="seconds"),
+            "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            "load_average": load,
+            "cpus": os.cpu_count(),
+            "data_dir": str(settings.data_dir),
+            "index": {
+                "chunks": index.chunks,
+                "versions": index.versions,
+                "seconds": round(index.seconds, 1),
+                "unchanged": index.unchanged,
+            },
+            "gold_problems": [str(p) for p in problems],
+            "benchmarks_dir": str(bench_root) if options.benchmarks else None,
+            "settings": _settings_meta(settings),
+        }
+    )
+    _write(result, options)
+
+
+def _check_gold(sets: Sequence[QuestionSet], corpus: Corpus) -> list[GoldProblem]:
+    """Every gold phrase not in the corpus, each also printed as a warning."""
+    from ..evaluation.gold import check_gold
+
+    problems = [problem for s in sets for problem in check_gold(s.questions, corpus)]
+    for problem in problems:
+        click.echo(f"policybot: warning: gold phrase not in the corpus: {problem}", err=True)
+    return problems
+
+
+def _settings_meta(settings: Settings) -> dict[str, Any]:
+    return {
+        "k": settings.k,
+        "max_citations": settings.max_citations,
+        "min_similarity": settings.min_similarity,
+        "min_similarity_named": settings.min_similarity_named,
+        "min_domain_margin": settings.min_domain_margin,
+        "min_domain_margin_named": settings.min_domain_margin_named,
+        "composer": settings.composer,
+    }
+
+
+def _write(result: EvalResult, options: _EvalRun) -> None:
+    """The report files, the summary (or report.json) on standard output, and exit 1 when an excerpt of any
+    set is not verbatim."""
+    from ..evaluation.report import write_report
+    from ..evaluation.report.json_report import report_json
+    from ..evaluation.report.summary import summary_text
+
+    paths = write_report(result, options.report_dir)
+    if options.as_json:
+        click.echo(json.dumps(report_json(result), ensure_ascii=False))
+    else:
+        click.echo(summary_text(result, paths))
+    checked = sum(s.metrics["project"]["excerpts_checked"] for s in result.sets)
+    verbatim = sum(s.metrics["project"]["excerpts_verbatim"] for s in result.sets)
+    if verbatim != checked:
+        click.echo(
+            f"policybot: error: {checked - verbatim} of {checked} excerpts are not verbatim in their stored "
+            f"version; see {paths['markdown']}",
+            err=True,
+        )
+        sys.exit(1)
 
 
 @click.command("bench")

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from langchain_core.documents import Document
 
     from ..index.embeddings import MiniLMEmbeddings
-    from .run import CorpusVersions
+    from .versions import CorpusVersions
 
 Progress = Callable[[str, int, int], None]
 
@@ -81,7 +81,7 @@ def _client_settings() -> Any:
     return ChromaSettings(anonymized_telemetry=False)
 
 
-def _vector_store(path: Path, embedder: MiniLMEmbeddings) -> Any:
+def vector_store(path: Path, embedder: MiniLMEmbeddings) -> Any:
     from langchain_chroma import Chroma
 
     from ..index.embeddings import offline_environment
@@ -137,7 +137,7 @@ def build_recipe(
     path.mkdir(parents=True)
     documents = recipe_documents(corpus)
     chunks = split_documents(documents)
-    store = _vector_store(path, embedder)
+    store = vector_store(path, embedder)
     report("recipe", 0, len(chunks))
     for start in range(0, len(chunks), BATCH):
         store.add_documents(chunks[start : start + BATCH])
@@ -164,7 +164,7 @@ def open_recipe(
     if marker.is_file() and not rebuild:
         facts = json.loads(marker.read_text(encoding="utf-8"))
         return Recipe(
-            _vector_store(path, embedder), path, int(facts["documents"]), int(facts["chunks"]), 0.0, True
+            vector_store(path, embedder), path, int(facts["documents"]), int(facts["chunks"]), 0.0, True
         )
     if directory.is_dir():
         for stale in directory.iterdir():

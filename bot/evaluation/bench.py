@@ -17,6 +17,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from statistics import median
 from typing import Any
@@ -87,9 +88,9 @@ def _recipe_index(directory: str, corpora: Sequence[str]) -> dict[str, Any]:
 def _recipe_ask(directory: str, question: str) -> dict[str, Any]:
     """A cold recipe query: open the store with the model, search, print the top chunks."""
     from ..index.embeddings import get_embedder
-    from .baselines import _vector_store
+    from .baselines import vector_store
 
-    found = _vector_store(Path(directory), get_embedder()).similarity_search(question, k=3)
+    found = vector_store(Path(directory), get_embedder()).similarity_search(question, k=3)
     return {"top": [d.page_content[:200] for d in found]}
 
 
@@ -117,9 +118,9 @@ def _warm(system: str, location: str, questions_file: str, count: int) -> dict[s
             answer.append((time.perf_counter() - began) * 1000)
     else:
         from ..index.embeddings import get_embedder
-        from .baselines import _vector_store, recipe_query
+        from .baselines import recipe_query, vector_store
 
-        store = _vector_store(Path(location), get_embedder())
+        store = vector_store(Path(location), get_embedder())
         store.similarity_search(COLD_QUESTION, k=3)
         template = (
             "Answer the question from this context.\n\nContext:\n{context}\n\nQuestion: {question}\nAnswer:"
@@ -183,78 +184,121 @@ def run_bench(
 ) -> dict[str, Any]:
     """Index (cold, then unchanged), cold start, warm latency and peak memory of policybot and of the
     LangChain recipe, each in its own fresh directory under `work_dir` (a new temporary one by default)."""
-    report = progress or _nothing
     load = _load_average()
     base = work_dir or Path(tempfile.mkdtemp(prefix="policybot-bench-"))
+    ours_dir, recipe_dir = _fresh_dirs(base)
+    corpus_args = [str(c) for c in corpora]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
+    env.pop("POLICYBOT_CHROMA_URL", None)
+    steps = _Steps(progress or _nothing, 6 + 2 * repeats, env)
+    index_args = ["--data-dir", str(ours_dir), "index", "--json"] + [
+        a for c in corpus_args for a in ("--corpus", c)
+    ]
+    recipe_index = _python("recipe-index", str(recipe_dir), *corpus_args)
+    ours = _Runs(index=steps.measure(_policybot(*index_args)), again=steps.measure(_policybot(*index_args)))
+    theirs = _Runs(index=steps.measure(recipe_index), again=steps.measure(recipe_index))
+    for _ in range(repeats):
+        ours.starts.append(
+            steps.measure(_policybot("--data-dir", str(ours_dir), "ask", COLD_QUESTION, "--json"))
+        )
+        theirs.starts.append(steps.measure(_python("recipe-ask", str(recipe_dir), COLD_QUESTION)))
+    warm_args = (str(questions_file), str(warm_questions))
+    ours.warm = steps.measure(_python("warm", "policybot", str(ours_dir), *warm_args))
+    theirs.warm = steps.measure(_python("warm", "recipe", str(recipe_dir), *warm_args))
+    result = _bench_result(ours, theirs, corpus_args, load, warm_questions, repeats)
+    if not keep and work_dir is None:
+        shutil.rmtree(base, ignore_errors=True)
+    return result
+
+
+def _fresh_dirs(base: Path) -> tuple[Path, Path]:
+    """Empty directories for policybot's index and the recipe's under `base`."""
     base.mkdir(parents=True, exist_ok=True)
     ours_dir, recipe_dir = base / "policybot", base / "recipe"
     for folder in (ours_dir, recipe_dir):
         if folder.exists():
             shutil.rmtree(folder)
-    corpus_args = [str(c) for c in corpora]
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "ANONYMIZED_TELEMETRY": "False"}
-    env.pop("POLICYBOT_CHROMA_URL", None)
-    steps = 6 + 2 * repeats
-    done = 0
+    return ours_dir, recipe_dir
 
-    def step() -> None:
-        nonlocal done
-        done += 1
-        report("bench", done, steps)
 
-    report("bench", 0, steps)
-    index_args = ["--data-dir", str(ours_dir), "index", "--json"] + [
-        a for c in corpus_args for a in ("--corpus", c)
-    ]
-    cold = measure(_policybot(*index_args), env)
-    step()
-    unchanged = measure(_policybot(*index_args), env)
-    step()
-    recipe_cold = measure(_python("recipe-index", str(recipe_dir), *corpus_args), env)
-    step()
-    recipe_again = measure(_python("recipe-index", str(recipe_dir), *corpus_args), env)
-    step()
-    starts, recipe_starts = [], []
-    for _ in range(repeats):
-        starts.append(measure(_policybot("--data-dir", str(ours_dir), "ask", COLD_QUESTION, "--json"), env))
-        step()
-        recipe_starts.append(measure(_python("recipe-ask", str(recipe_dir), COLD_QUESTION), env))
-        step()
-    warm = measure(_python("warm", "policybot", str(ours_dir), str(questions_file), str(warm_questions)), env)
-    step()
-    recipe_warm = measure(
-        _python("warm", "recipe", str(recipe_dir), str(questions_file), str(warm_questions)), env
-    )
-    step()
-    ours_warm = json.loads(warm["stdout"].strip().splitlines()[-1])
-    theirs_warm = json.loads(recipe_warm["stdout"].strip().splitlines()[-1])
-    cold_report = json.loads(cold["stdout"].strip().splitlines()[-1])
+class _Steps:
+    """The benchmark's child processes, measured one after the other, each counted as a step of progress."""
 
-    def figures(
-        index: dict[str, Any],
-        again: dict[str, Any],
-        starts: list[dict[str, Any]],
-        warm_run: dict[str, Any],
-        lat: dict[str, Any],
-    ) -> dict[str, Any]:
+    def __init__(self, report: Progress, total: int, env: dict[str, str]) -> None:
+        self.report = report
+        self.total = total
+        self.env = env
+        self.done = 0
+        report("bench", 0, total)
+
+    def measure(self, command: Sequence[str]) -> dict[str, Any]:
+        found = measure(command, self.env)
+        self.done += 1
+        self.report("bench", self.done, self.total)
+        return found
+
+
+@dataclass
+class _Runs:
+    """The measured child processes of one system."""
+
+    index: dict[str, Any]
+    """Indexing from nothing."""
+    again: dict[str, Any]
+    """Indexing the same corpus again."""
+    starts: list[dict[str, Any]] = field(default_factory=list)
+    """Cold starts of one question each."""
+    warm: dict[str, Any] = field(default_factory=dict)
+    """The warm-latency run."""
+
+    def figures(self, latencies: dict[str, Any]) -> dict[str, Any]:
         return {
-            "index_cold_s": index["wall_s"],
-            "index_unchanged_s": again["wall_s"],
-            "index_peak_rss_mb": index["max_rss_mb"],
-            "cold_start_ask_s": round(median(s["wall_s"] for s in starts), 3),
-            "cold_start_peak_rss_mb": max(s["max_rss_mb"] for s in starts),
-            "retrieval_ms_p50": _percentile(lat["retrieval_ms"], 50),
-            "retrieval_ms_p95": _percentile(lat["retrieval_ms"], 95),
-            "answer_ms_p50": _percentile(lat["answer_ms"], 50),
-            "answer_ms_p95": _percentile(lat["answer_ms"], 95),
-            "serving_peak_rss_mb": warm_run["max_rss_mb"],
+            "index_cold_s": self.index["wall_s"],
+            "index_unchanged_s": self.again["wall_s"],
+            "index_peak_rss_mb": self.index["max_rss_mb"],
+            "cold_start_ask_s": round(median(s["wall_s"] for s in self.starts), 3),
+            "cold_start_peak_rss_mb": max(s["max_rss_mb"] for s in self.starts),
+            "retrieval_ms_p50": _percentile(latencies["retrieval_ms"], 50),
+            "retrieval_ms_p95": _percentile(latencies["retrieval_ms"], 95),
+            "answer_ms_p50": _percentile(latencies["answer_ms"], 50),
+            "answer_ms_p95": _percentile(latencies["answer_ms"], 95),
+            "serving_peak_rss_mb": self.warm["max_rss_mb"],
         }
 
-    recipe_facts = recipe_cold["stdout"].strip().splitlines()
+
+NOTES = (
+    "ratios are policybot / recipe: below 1 means policybot is faster or smaller",
+    "every figure is a separate process; times are wall-clock, memory is the process's peak RSS",
+    "index_unchanged_s: policybot finds nothing changed and writes nothing; the recipe has no change "
+    "detection, so re-running it re-splits and re-embeds everything",
+    "cold_start_ask_s: a new process answering one question from an existing index (policybot: the "
+    "`policybot ask` command; recipe: open the store with the model and search)",
+    "answer_ms for the recipe is retrieval plus filling the tutorial's prompt; its language-model call "
+    "is not run (offline there is none), so the recipe's real answer time is larger",
+)
+
+
+def _last_json(run: dict[str, Any]) -> Any:
+    """The JSON a measured child printed last."""
+    return json.loads(run["stdout"].strip().splitlines()[-1])
+
+
+def _bench_result(
+    ours_runs: _Runs,
+    theirs_runs: _Runs,
+    corpus_args: list[str],
+    load: float | None,
+    warm_questions: int,
+    repeats: int,
+) -> dict[str, Any]:
+    ours_warm = _last_json(ours_runs.warm)
+    theirs_warm = _last_json(theirs_runs.warm)
+    cold_report = _last_json(ours_runs.index)
+    recipe_facts = theirs_runs.index["stdout"].strip().splitlines()
     recipe_chunks = json.loads(recipe_facts[-1]).get("chunks") if recipe_facts else None
-    ours = figures(cold, unchanged, starts, warm, ours_warm)
-    theirs = figures(recipe_cold, recipe_again, recipe_starts, recipe_warm, theirs_warm)
-    result: dict[str, Any] = {
+    ours = ours_runs.figures(ours_warm)
+    theirs = theirs_runs.figures(theirs_warm)
+    return {
         "policybot": ours,
         "langchain_recipe": theirs,
         "ratios": {key: _ratio(ours[key], theirs[key]) for key in ours},
@@ -265,20 +309,8 @@ def run_bench(
         },
         "machine": {"cpus": os.cpu_count(), "load_average_at_start": load},
         "settings": {"warm_questions": warm_questions, "cold_start_repeats": repeats},
-        "notes": [
-            "ratios are policybot / recipe: below 1 means policybot is faster or smaller",
-            "every figure is a separate process; times are wall-clock, memory is the process's peak RSS",
-            "index_unchanged_s: policybot finds nothing changed and writes nothing; the recipe has no change "
-            "detection, so re-running it re-splits and re-embeds everything",
-            "cold_start_ask_s: a new process answering one question from an existing index (policybot: the "
-            "`policybot ask` command; recipe: open the store with the model and search)",
-            "answer_ms for the recipe is retrieval plus filling the tutorial's prompt; its language-model call "
-            "is not run (offline there is none), so the recipe's real answer time is larger",
-        ],
+        "notes": list(NOTES),
     }
-    if not keep and work_dir is None:
-        shutil.rmtree(base, ignore_errors=True)
-    return result
 
 
 def _load_average() -> float | None:

@@ -1,5 +1,5 @@
-"""The gold question sets (`eval/questions.jsonl`, `eval/dev_questions.jsonl`): loading, validating, and
-checking that every gold phrase is really in the corpus, in the version it names."""
+"""The gold question sets (`eval/questions.jsonl`, `eval/test_questions.jsonl`, ...; see eval/README.md):
+loading, validating, and checking that every gold phrase is really in the corpus, in the version it names."""
 
 from __future__ import annotations
 
@@ -52,6 +52,14 @@ class GoldQuestion:
     history: tuple[str, ...] = ()
     """Earlier user questions of the conversation, oldest first."""
     note: str = ""
+    kinds: tuple[str, ...] = ()
+    """Failure-kind tags (date_in_words, nickname, french_document, comparison, ...): figures are broken
+    down by them."""
+    language: str = ""
+    """The question's language ("en", "fr"); empty when the file does not say."""
+    today: date | None = None
+    """The day the question was written: what its relative phrases ("last year") count from. Passed to
+    `ask()`, so that a question keeps its meaning whenever the evaluation runs."""
 
     @property
     def answerable(self) -> bool:
@@ -84,10 +92,41 @@ def parse_question(data: Any, where: str, catalog: Catalog) -> GoldQuestion:
     expect = data["expect"]
     if expect not in EXPECTS:
         raise GoldFileError(f"{where}: expect must be 'answer' or 'abstain', got {expect!r}")
-    if not isinstance(data["gold"], list):
+    phrases = _phrases(data["gold"], where, catalog)
+    if expect == "answer" and not phrases:
+        raise GoldFileError(f"{where}: an answerable question needs at least one gold phrase")
+    if expect == "abstain" and phrases:
+        raise GoldFileError(
+            f"{where}: a question to abstain on has no gold evidence; remove its gold phrases"
+        )
+    language = data.get("language") or ""
+    if not isinstance(language, str):
+        raise GoldFileError(f'{where}: language must be a language code such as "en" or "fr"')
+    stance = data.get("stance")
+    return GoldQuestion(
+        id=str(data["id"]),
+        question=str(data["question"]),
+        expect=expect,
+        gold=phrases,
+        style=str(data.get("style") or ""),
+        abstain_reason=str(data.get("abstain_reason") or ""),
+        topic=str(data.get("topic") or ""),
+        services=tuple(str(s) for s in data.get("services") or ()),
+        stance=str(stance) if stance else None,
+        as_of=_date(data.get("as_of"), where, "as_of"),
+        history=_strings(data, "history", where, "a list of earlier questions (strings)"),
+        note=str(data.get("note") or ""),
+        kinds=_strings(data, "kinds", where, "a list of failure-kind tags (non-empty strings)", blank=False),
+        language=language,
+        today=_date(data.get("today"), where, "today"),
+    )
+
+
+def _phrases(gold: Any, where: str, catalog: Catalog) -> tuple[GoldPhrase, ...]:
+    if not isinstance(gold, list):
         raise GoldFileError(f"{where}: gold must be a list of {{service, document, phrase, version_date}}")
     phrases = []
-    for n, raw in enumerate(data["gold"], start=1):
+    for n, raw in enumerate(gold, start=1):
         if not isinstance(raw, dict) or not all(raw.get(k) for k in ("service", "document", "phrase")):
             raise GoldFileError(
                 f"{where}: gold[{n}] needs non-empty service, document and phrase, got {raw!r}"
@@ -100,30 +139,15 @@ def parse_question(data: Any, where: str, catalog: Catalog) -> GoldQuestion:
                 version_date=_date(raw.get("version_date"), where, f"gold[{n}].version_date"),
             )
         )
-    if expect == "answer" and not phrases:
-        raise GoldFileError(f"{where}: an answerable question needs at least one gold phrase")
-    if expect == "abstain" and phrases:
-        raise GoldFileError(
-            f"{where}: a question to abstain on has no gold evidence; remove its gold phrases"
-        )
-    history = data.get("history") or []
-    if not isinstance(history, list) or not all(isinstance(h, str) for h in history):
-        raise GoldFileError(f"{where}: history must be a list of earlier questions (strings)")
-    stance = data.get("stance")
-    return GoldQuestion(
-        id=str(data["id"]),
-        question=str(data["question"]),
-        expect=expect,
-        gold=tuple(phrases),
-        style=str(data.get("style") or ""),
-        abstain_reason=str(data.get("abstain_reason") or ""),
-        topic=str(data.get("topic") or ""),
-        services=tuple(str(s) for s in data.get("services") or ()),
-        stance=str(stance) if stance else None,
-        as_of=_date(data.get("as_of"), where, "as_of"),
-        history=tuple(history),
-        note=str(data.get("note") or ""),
-    )
+    return tuple(phrases)
+
+
+def _strings(data: dict[str, Any], key: str, where: str, what: str, *, blank: bool = True) -> tuple[str, ...]:
+    """`data[key]` as a tuple of strings (none when absent); `blank=False` refuses empty strings."""
+    value = data.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and (blank or v) for v in value):
+        raise GoldFileError(f"{where}: {key} must be {what}")
+    return tuple(value)
 
 
 def load_questions(path: Path, catalog: Catalog | None = None) -> list[GoldQuestion]:
@@ -153,6 +177,36 @@ def load_questions(path: Path, catalog: Catalog | None = None) -> list[GoldQuest
     if not questions:
         raise GoldFileError(f"{path} holds no questions; write one JSON object per line")
     return questions
+
+
+@dataclass(frozen=True, slots=True)
+class QuestionSet:
+    """One question file, scored on its own: the report gives every figure per set."""
+
+    name: str
+    """The file's stem ("test_questions"): how the report names the set."""
+    path: str
+    questions: tuple[GoldQuestion, ...]
+
+
+def load_question_sets(
+    paths: Sequence[Path], catalog: Catalog | None = None, *, limit: int | None = None
+) -> list[QuestionSet]:
+    """Each file as a set, in the order given (`limit`: that many questions of each, spread evenly); two
+    files with the same name would be one key in the report, so they are refused."""
+    catalog = catalog or load_catalog()
+    sets: list[QuestionSet] = []
+    for path in paths:
+        if any(s.name == path.stem for s in sets):
+            raise GoldFileError(
+                f"two question files are named {path.stem!r} ({path}); the report names each set by its "
+                "file name: give each file once, and rename one of two files that share a name"
+            )
+        questions = load_questions(path, catalog)
+        if limit:
+            questions = subset(questions, limit)
+        sets.append(QuestionSet(path.stem, str(path), tuple(questions)))
+    return sets
 
 
 @dataclass(frozen=True, slots=True)

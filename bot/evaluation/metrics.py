@@ -53,6 +53,16 @@ class Outcome:
     diagnosis: str = ""
     error: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
+    lead_topic: str | None = None
+    """The topic of the answer's first summary (its lead); None when it opens without one."""
+    lead_evidence: int | None = None
+    """Where in `evidence` the citation the lead rests on is (0-based); None when it names none."""
+    excerpt_faults: tuple[frozenset[str], ...] = ()
+    """Per citation, in order, what makes its excerpt not a citable clause (bot/evaluation/hygiene.py)."""
+    raw_markdown: bool = False
+    """The answer text shows Markdown markup (`**`, `__`, `](`) instead of rendering it."""
+    not_addressed: tuple[str, ...] = ()
+    """Platforms of the comparison rows whose note says "not addressed"."""
 
 
 def evidence_matches(evidence: Evidence, gold: GoldPhrase) -> bool:
@@ -194,6 +204,38 @@ def hit_at_3_by(
             )
     return {
         name: {"n": len(ranks), "hit@3": _round(hit_at(ranks, 3))} for name, ranks in sorted(groups.items())
+    }
+
+
+UNTAGGED = "-"
+"""The group of questions without a failure-kind tag."""
+
+
+def hit_at_3_by_kind(questions: Sequence[GoldQuestion], outcomes: Mapping[str, Outcome]) -> dict[str, Any]:
+    """hit@3 of the answerable questions by failure kind; a question with several kinds counts in each."""
+    groups: dict[str, list[int | None]] = {}
+    for q in questions:
+        if q.answerable:
+            rank = first_hit_rank(outcomes[q.id].evidence, q.gold)
+            for kind in q.kinds or (UNTAGGED,):
+                groups.setdefault(kind, []).append(rank)
+    return {
+        kind: {"n": len(ranks), "hit@3": _round(hit_at(ranks, 3))} for kind, ranks in sorted(groups.items())
+    }
+
+
+def abstention_recall_by_kind(
+    questions: Sequence[GoldQuestion], outcomes: Mapping[str, Outcome]
+) -> dict[str, Any]:
+    """Abstention recall of the questions to abstain on, by failure kind (several kinds: counted in each)."""
+    groups: dict[str, list[bool]] = {}
+    for q in questions:
+        if not q.answerable:
+            for kind in q.kinds or (UNTAGGED,):
+                groups.setdefault(kind, []).append(outcomes[q.id].abstained)
+    return {
+        kind: {"n": len(done), "abstained": sum(done), "abstention_recall": _round(sum(done) / len(done))}
+        for kind, done in sorted(groups.items())
     }
 
 

@@ -6,6 +6,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,9 +18,11 @@ from ..parse.clauses import parse_clauses
 from ..settings import Settings
 from ..types import Chunk, Clause, Corpus, DocumentVersion, IndexReport
 from .embeddings import MODEL_NAME, MiniLMEmbeddings, get_embedder
-from .store import Generation, IndexStore, date_to_int, open_store, provenance_metadata
+from .lease import IndexLease
+from .metadata import date_to_int, provenance_metadata
+from .store import Generation, IndexStore, open_store
 
-PARSER_VERSION = "7"
+PARSER_VERSION = "8"
 """Bump when clause parsing or chunking changes, so an unchanged corpus is still re-indexed once."""
 
 Progress = Callable[[str, int, int], None]
@@ -163,10 +166,43 @@ def build_index(
     answering until the new one is complete. Another indexer at work on the same data dir (file lock) or
     the same Chroma server (lease) makes this wait up to `wait` seconds, then fail with IndexBusy.
     """
-    from filelock import FileLock, Timeout
-
     began = time.perf_counter()
     report = progress or _nothing
+    lock = _lock_data_dir(settings, wait)
+    try:
+        chunked = _read_corpus(corpus_dirs, report)
+        store = store or open_store(settings)
+        current = store.current()
+        if current is not None and current.fingerprint == chunked.fingerprint:
+            return chunked.report(current, began, unchanged=True)
+        lease = store.take_lease(wait=max(0.0, wait - (time.perf_counter() - began)))
+        try:
+            current = store.current()  # another indexer may have published while this one waited
+            if current is not None and current.fingerprint == chunked.fingerprint:
+                return chunked.report(current, began, unchanged=True)
+
+            def step(stage: str, done: int, total: int) -> None:
+                report(stage, done, total)
+                lease.keep()
+
+            generation, written, embedded = _write_generation(
+                store, chunked, current, settings, embedder, step
+            )
+            manifest = build_manifest(
+                chunked.corpus, chunked.clauses, chunked.chunks, generation, [str(d) for d in corpus_dirs]
+            )
+            _publish(store, lease, generation, manifest, written, current, report)
+        finally:
+            lease.release()
+        return chunked.report(generation, began, unchanged=False, chunks=written, embedded=embedded)
+    finally:
+        lock.release()
+
+
+def _lock_data_dir(settings: Settings, wait: float) -> Any:
+    """The data dir's file lock, held (one indexer per data dir), or IndexBusy after `wait` seconds."""
+    from filelock import FileLock, Timeout
+
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     lock = FileLock(str(settings.data_dir / "index.lock"))
     try:
@@ -177,85 +213,97 @@ def build_index(
             f"another `policybot index` is running on {settings.data_dir} (lock {lock.lock_file}){waited}; "
             "wait for it to finish and run this again, or give --wait SECONDS"
         ) from None
-    try:
-        report("load", 0, 1)
-        corpus = load_corpus(corpus_dirs)
-        report("load", 1, 1)
-        clauses, chunks = chunk_corpus(corpus)
-        store = store or open_store(settings)
-        print_ = fingerprint(chunks, corpus.versions)
-        documents = len({v.provenance.doc_key for v in corpus.versions})
+    return lock
 
-        def unchanged(current: Generation) -> IndexReport:
-            return IndexReport(
-                documents=documents,
-                versions=len(corpus.versions),
-                clauses=len(clauses),
-                chunks=len(chunks),
-                embedded=0,
-                seconds=time.perf_counter() - began,
-                generation=current.name,
-                unchanged=True,
-                problems=corpus.problems,
-            )
 
-        current = store.current()
-        if current is not None and current.fingerprint == print_:
-            return unchanged(current)
-        lease = store.take_lease(wait=max(0.0, wait - (time.perf_counter() - began)))
-        try:
-            current = store.current()  # another indexer may have published while this one waited
-            if current is not None and current.fingerprint == print_:
-                return unchanged(current)
+@dataclass(frozen=True, slots=True)
+class _ChunkedCorpus:
+    """The corpus read for indexing: its clauses and chunks, and the fingerprint an index of them carries."""
 
-            def step(stage: str, done: int, total: int) -> None:
-                report(stage, done, total)
-                lease.keep()
+    corpus: Corpus
+    clauses: list[Clause]
+    chunks: list[Chunk]
+    fingerprint: str
 
-            known = store.embeddings_by_hash(current) if current is not None else {}
-            embedder = embedder or get_embedder(settings.embed_batch_size, settings.embed_precision)
-            vectors, embedded = _embed(chunks, known, embedder, step)
-            generation = store.new_generation(print_)
-            latest = latest_versions(corpus.versions)
-            store.put_texts({v.provenance.text_sha256: v.text for v in corpus.versions})
-            ids = [c.chunk_id for c in chunks]
-            unique = _unique_positions(ids)
-            step("write", 0, len(unique))
-            for start in range(0, len(unique), WRITE_BATCH):
-                part = unique[start : start + WRITE_BATCH]
-                store.add_chunks(
-                    generation,
-                    [ids[i] for i in part],
-                    [vectors[chunks[i].text_hash] for i in part],
-                    [chunks[i].text for i in part],
-                    [
-                        chunk_metadata(chunks[i], chunks[i].clause.provenance.version_id in latest)
-                        for i in part
-                    ],
-                )
-                step("write", start + len(part), len(unique))
-            manifest = build_manifest(corpus, clauses, chunks, generation, [str(d) for d in corpus_dirs])
-            report("publish", 0, 1)
-            lease.keep(force=True)  # never publish on a lease another indexer has taken over
-            store.publish(generation, manifest, chunks=len(unique))
-            report("publish", 1, 1)
-            if lease.held():  # an indexer that took over since may be writing a generation: leave it be
-                _drop_old(store, keep={generation.name, current.name if current else ""})
-        finally:
-            lease.release()
+    def report(
+        self,
+        generation: Generation,
+        began: float,
+        *,
+        unchanged: bool,
+        chunks: int | None = None,
+        embedded: int = 0,
+    ) -> IndexReport:
         return IndexReport(
-            documents=documents,
-            versions=len(corpus.versions),
-            clauses=len(clauses),
-            chunks=len(unique),
+            documents=len({v.provenance.doc_key for v in self.corpus.versions}),
+            versions=len(self.corpus.versions),
+            clauses=len(self.clauses),
+            chunks=len(self.chunks) if chunks is None else chunks,
             embedded=embedded,
             seconds=time.perf_counter() - began,
             generation=generation.name,
-            unchanged=False,
-            problems=corpus.problems,
+            unchanged=unchanged,
+            problems=self.corpus.problems,
         )
-    finally:
-        lock.release()
+
+
+def _read_corpus(corpus_dirs: Sequence[Path | str], report: Progress) -> _ChunkedCorpus:
+    report("load", 0, 1)
+    corpus = load_corpus(corpus_dirs)
+    report("load", 1, 1)
+    clauses, chunks = chunk_corpus(corpus)
+    return _ChunkedCorpus(corpus, clauses, chunks, fingerprint(chunks, corpus.versions))
+
+
+def _write_generation(
+    store: IndexStore,
+    chunked: _ChunkedCorpus,
+    current: Generation | None,
+    settings: Settings,
+    embedder: MiniLMEmbeddings | None,
+    step: Progress,
+) -> tuple[Generation, int, int]:
+    """A new, complete generation of `chunked`'s chunks, and the texts they quote stored: (the generation,
+    chunks written, distinct texts embedded). Vectors already in the serving generation `current` are reused."""
+    chunks = chunked.chunks
+    known = store.embeddings_by_hash(current) if current is not None else {}
+    embedder = embedder or get_embedder(settings.embed_batch_size, settings.embed_precision)
+    vectors, embedded = _embed(chunks, known, embedder, step)
+    generation = store.new_generation(chunked.fingerprint)
+    latest = latest_versions(chunked.corpus.versions)
+    store.put_texts({v.provenance.text_sha256: v.text for v in chunked.corpus.versions})
+    ids = [c.chunk_id for c in chunks]
+    unique = _unique_positions(ids)
+    step("write", 0, len(unique))
+    for start in range(0, len(unique), WRITE_BATCH):
+        part = unique[start : start + WRITE_BATCH]
+        store.add_chunks(
+            generation,
+            [ids[i] for i in part],
+            [vectors[chunks[i].text_hash] for i in part],
+            [chunks[i].text for i in part],
+            [chunk_metadata(chunks[i], chunks[i].clause.provenance.version_id in latest) for i in part],
+        )
+        step("write", start + len(part), len(unique))
+    return generation, len(unique), embedded
+
+
+def _publish(
+    store: IndexStore,
+    lease: IndexLease,
+    generation: Generation,
+    manifest: dict[str, Any],
+    chunks: int,
+    previous: Generation | None,
+    report: Progress,
+) -> None:
+    """Move the pointer to `generation`, then drop every generation but it and `previous`."""
+    report("publish", 0, 1)
+    lease.keep(force=True)  # never publish on a lease another indexer has taken over
+    store.publish(generation, manifest, chunks=chunks)
+    report("publish", 1, 1)
+    if lease.held():  # an indexer that took over since may be writing a generation: leave it be
+        _drop_old(store, keep={generation.name, previous.name if previous else ""})
 
 
 def _unique_positions(ids: Sequence[str]) -> list[int]:
