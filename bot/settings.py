@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -29,6 +30,32 @@ def _check_origin(origin: str) -> str:
             f"cors_origins: {origin!r} is not an origin; write scheme://host[:port], e.g. https://example.com"
         )
     return origin
+
+
+def _check_host(host: str) -> str:
+    """A host name or address as a Host header carries it (no scheme, port or path), "*.domain", or "*"."""
+    host = host.strip().casefold().rstrip(".")
+    bare = host[2:] if host.startswith("*.") else host
+    if host != "*" and not (
+        re.fullmatch(r"[a-z0-9_-]+(\.[a-z0-9_-]+)*", bare) or re.fullmatch(r"\[?[0-9a-f:.]+\]?", bare)
+    ):
+        raise ValueError(
+            f"allowed_hosts: {host!r} is not a host name; write e.g. bot.example.com, *.example.com or 10.0.0.5"
+        )
+    return host.strip("[]")
+
+
+def _check_network(value: str) -> str:
+    """An address or network (CIDR) of a trusted proxy, or "*"."""
+    value = value.strip()
+    if value != "*":
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"forwarded_allow_ips: {value!r} is not an address or network; write e.g. 127.0.0.1 or 10.0.0.0/24"
+            ) from None
+    return value
 
 
 def default_data_dir() -> Path:
@@ -104,8 +131,63 @@ class Settings(BaseSettings):
         default=30, ge=0, description="Questions per minute per client address; 0 = no limit."
     )
     rate_limit_burst: int = Field(default=10, ge=1, description="Questions a client may ask at once.")
-    max_request_bytes: int = Field(default=32_768, ge=1024, description="Largest API request body.")
-    max_history: int = Field(default=20, ge=0, le=200, description="Earlier questions a follow-up reads.")
+    max_request_bytes: int = Field(
+        default=32_768, ge=1024, description="Largest request body, on every route (API and chat page)."
+    )
+    max_history: int = Field(
+        default=20,
+        ge=0,
+        le=200,
+        description="Earlier questions a follow-up reads; also the turns a chat page conversation keeps.",
+    )
+    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Host names the server answers to besides localhost and the address a request came in on "
+        "(comma-separated, e.g. bot.example.com; *.example.com for its subdomains; * = any). Stops DNS rebinding.",
+    )
+    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="Proxies whose X-Forwarded-For, -Proto and -Host are believed (addresses or networks, "
+        "comma-separated, e.g. 127.0.0.1 or 10.0.0.0/24; * = any peer); empty = none: the peer is the client.",
+    )
+    request_rate_per_minute: int = Field(
+        default=1200,
+        ge=0,
+        description="Requests of any kind (page assets included) per minute per client address; 0 = no limit. "
+        "Off too when rate_limit_per_minute is 0.",
+    )
+    request_burst: int = Field(
+        default=300, ge=1, description="Requests of any kind a client may send at once."
+    )
+    max_header_bytes: int = Field(
+        default=16_384, ge=1024, le=1_048_576, description="Largest request line plus headers."
+    )
+    client_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a client has to send a request's headers, and again its body, before it is cut off.",
+    )
+    shutdown_timeout: int = Field(
+        default=5,
+        ge=0,
+        le=300,
+        description="Seconds a shutdown waits for open requests and event streams before closing them.",
+    )
+    max_connections: int = Field(
+        default=256, ge=8, description="Open connections at once; more are refused with 503."
+    )
+    chat_max_sessions: int = Field(
+        default=1000, ge=10, description="Chat page sessions kept in memory; beyond it the oldest is dropped."
+    )
+    chat_session_ttl: int = Field(
+        default=3600, ge=60, description="Seconds a chat page conversation is kept after its last question."
+    )
+    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+        default=(),
+        description="Bearer keys the OpenAI-compatible API (/v1) accepts (comma-separated in the environment); "
+        "empty = no key needed. From the environment only.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -114,6 +196,35 @@ class Settings(BaseSettings):
             value = [part for part in value.replace(",", " ").split() if part]
         if isinstance(value, list | tuple):
             return tuple(_check_origin(str(v)) for v in value)
+        return value
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list | tuple):
+            return tuple(_check_host(str(v)) for v in value)
+        return value
+
+    @field_validator("forwarded_allow_ips", mode="before")
+    @classmethod
+    def _split_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [part for part in value.replace(",", " ").split() if part]
+        if isinstance(value, list | tuple):
+            return tuple(_check_network(str(v)) for v in value)
+        return value
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        # Settings copied with model_dump() hand the keys back as SecretStr: keep them, never their masked str().
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if isinstance(value, list | tuple):
+            keys = (v if isinstance(v, SecretStr) else SecretStr(str(v).strip()) for v in value)
+            return tuple(k for k in keys if k.get_secret_value())
         return value
 
     @field_validator("data_dir", mode="before")

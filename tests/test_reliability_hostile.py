@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from bot.ingest.markdown import clean_inline
 from bot.settings import Settings
 from tests.conftest import DATA
 
@@ -90,9 +91,10 @@ def test_poisoned_terms_are_answered_like_their_clean_twin(
     for c in hostile.citations:
         text = open_store(poisoned).text(c.provenance.text_sha256)
         assert text is not None and text[c.start : c.end] == c.excerpt
-        # Quoted as stored: a payload inside the clause is in the excerpt, not cut out or escaped.
+        # Quoted as stored: a payload inside the clause is in the excerpt, not cut out or escaped; the answer
+        # shows it as a person reads it (Markdown markup removed, every word kept).
         assert c.clause_text == text[c.clause_start : c.clause_end]
-        assert " ".join(c.excerpt.split()) in " ".join(hostile.text.split())
+        assert clean_inline(c.excerpt) in " ".join(hostile.text.split())
 
 
 def test_the_payloads_are_quoted_verbatim_as_text(twins: tuple[Settings, Settings]) -> None:

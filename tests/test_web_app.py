@@ -115,6 +115,9 @@ def test_health_and_ask_without_an_index_are_503(tmp_path: Path) -> None:
         response = empty.post("/api/ask", json={"question": QUESTION})
         assert response.status_code == 503
         assert "policybot index" in response.json()["error"]
+        assert empty.head("/api/health").status_code == 503
+    for public in (health.json()["error"], response.json()["error"]):
+        assert str(tmp_path) not in public and "the data directory" in public  # where it is: the log only
 
 
 # --- errors and limits ------------------------------------------------------------------------------------
@@ -304,6 +307,74 @@ def test_widget_script_is_served_self_contained(client: Any) -> None:
     assert "/api/ask" in script and "attachShadow" in script
     assert "innerHTML" not in script  # everything from the server is inserted as text
     assert "import " not in script and "https://" not in script.split("*/", 1)[1]  # no outside requests
+
+
+def test_api_reference_is_served_from_the_package(client: Any) -> None:
+    docs = client.get("/api/docs")
+    assert docs.status_code == 200 and "<script" not in docs.text and "cdn." not in docs.text
+    assert "POST" in docs.text and "/api/ask" in docs.text and "AskRequest" in docs.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "allow"),
+    [
+        ("GET", "/api/nope", 404, None),
+        ("GET", "/api/ask", 405, "POST"),
+        ("POST", "/api/health", 405, "GET, HEAD"),
+        ("PATCH", "/api/docs", 405, "GET, HEAD"),
+    ],
+)
+def test_other_api_paths_and_methods_are_the_apis_errors(
+    client: Any, method: str, path: str, status: int, allow: str | None
+) -> None:
+    response = client.request(method, path)
+    assert response.status_code == status and set(response.json()) == {"error"}
+    assert response.headers.get("allow") == allow
+
+
+def test_head_health(client: Any) -> None:
+    response = client.head("/api/health")
+    assert response.status_code == 200 and response.content == b""
+
+
+def test_every_route_checks_the_host(client: Any) -> None:
+    for path in ("/", "/api/health", "/widget.js", "/api/docs", "/config"):
+        response = client.get(path, headers={"Host": "rebind.example.net"})
+        assert response.status_code == 421 and "--allowed-host" in response.json()["error"], path
+    assert client.get("/", headers={"Host": "localhost:7860"}).status_code == 200
+
+
+def test_forwarded_for_is_ignored_without_a_trusted_proxy(web_index: Any) -> None:
+    strict = web_index.model_copy(update={"rate_limit_per_minute": 1, "rate_limit_burst": 2})
+    with _app_client(strict) as limited:
+        codes = [
+            limited.post("/api/search", json={"query": "AI"}, headers={"X-Forwarded-For": f"192.0.2.{n}"})
+            for n in range(3)
+        ]
+    assert [c.status_code for c in codes] == [200, 200, 429]
+    assert "testclient" in codes[-1].json()["error"]
+
+
+def test_chat_page_internals_are_closed(client: Any) -> None:
+    upload = client.post("/gradio_api/upload", files={"files": ("a.txt", b"a")})
+    assert upload.status_code == 404 and "no such page" in upload.json()["error"]
+    assert client.get("/gradio_api/file=https://example.com/x").status_code == 404
+    foreign = client.get("/config", headers={"Origin": ALLOWED})  # allowed for the API, not for the page
+    assert foreign.status_code == 403
+    assert client.get("/config").status_code == 200
+
+
+def test_chat_sessions_are_bounded_and_expire(client: Any, web_index: Any) -> None:
+    import gradio as gr
+    from starlette.routing import Mount
+
+    (mount,) = [r for r in client.app.routes if isinstance(r, Mount)]
+    blocks = mount.app.get_blocks()
+    assert blocks.state_session_capacity == web_index.chat_max_sessions
+    assert mount.app.state_holder.capacity == web_index.chat_max_sessions
+    states = [b for b in blocks.blocks.values() if isinstance(b, gr.State)]
+    assert states and all(s.time_to_live == web_index.chat_session_ttl for s in states)
+    assert blocks.max_file_size is not None and blocks.max_file_size <= 1024
 
 
 def test_chat_page_is_mounted_at_root_without_cookies(client: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.web.chat import (
+from bot.web.render import (
     PANEL_NONE,
     answer_message,
     citations_html,

@@ -95,6 +95,7 @@ def bot(
     from bot.index.build import build_index
     from bot.settings import Settings
     from bot.web.app import create_app
+    from bot.web.server import server_config
 
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("web-e2e"),
@@ -107,7 +108,9 @@ def bot(
     )
     sock = _free_socket()
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", lifespan="on"))
+    # The same uvicorn settings as `policybot serve` (its protocol, limits and guard), without its logging.
+    config = server_config(create_app(settings), settings, "127.0.0.1", port, logs=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -150,7 +153,9 @@ def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def page(browser: Any) -> Iterator[Any]:
     tab = browser.new_page()
     tab.requested = []  # every URL the page asks for
+    tab.refused = []  # every response of 400 or more: the guard must let the page's own requests through
     tab.on("request", lambda request: tab.requested.append(request.url))
+    tab.on("response", lambda r: tab.refused.append((r.status, r.url)) if r.status >= 400 else None)
     yield tab
     tab.close()
 
@@ -208,8 +213,9 @@ def test_chat_page_answers_with_citation_panel_and_stays_offline(
     assert "a newer version exists" in page.locator("#pb-chat").inner_text()
     page.screenshot(path=str(shots / "chat-follow-up.png"), full_page=True)
 
-    # The page made no request to any other host: no fonts, CDN or analytics.
+    # The page made no request to any other host: no fonts, CDN or analytics; the guard refused none of its own.
     assert _hosts(page.requested) == {urlsplit(bot["base"]).netloc}
+    assert page.refused == []
 
 
 def test_chat_page_thumbs_are_stored(page: Any, bot: dict[str, Any]) -> None:
@@ -226,6 +232,7 @@ def test_chat_page_thumbs_are_stored(page: Any, bot: dict[str, Any]) -> None:
     db.close()
     assert ("down", "Who owns the music I upload to Loudwave?", "chat") in [r[:3] for r in rows]
     assert any(":" in r[3] for r in rows)  # the cited excerpts, so the rating can be traced
+    assert page.refused == []
 
 
 def test_chat_page_shows_a_hostile_document_as_text(page: Any, bot: dict[str, Any], shots: Path) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 
 import pytest
 
-from bot.web.limits import BodyLimit, OriginGuard, RateLimiter, retry_after, same_origin
+from bot.web.limits import BodyLimit, RateLimiter, retry_after
+from bot.web.origins import OriginGuard, same_origin
 
 pytestmark = pytest.mark.unit
 
@@ -119,9 +120,10 @@ def test_body_limit_refuses_declared_and_streamed_excess() -> None:
     assert status == 413 and "over 10 bytes" in body["error"]
 
 
-def test_body_limit_leaves_other_paths_alone() -> None:
+def test_body_limit_holds_on_every_path() -> None:
     app = BodyLimit(_echo, max_bytes=10)
-    assert _run(app, "/gradio_api/upload", [], [b"x" * 50]) == (200, {"read": 50})
+    for path in ("/gradio_api/upload", "/gradio_api/queue/join", "/", "/widget.js"):
+        assert _run(app, path, [], [b"x" * 50])[0] == 413
 
 
 def test_origin_guard() -> None:
@@ -132,6 +134,25 @@ def test_origin_guard() -> None:
     assert _run(app, "/api/ask", [*ok, (b"origin", b"https://bot.example.com")], [b""])[0] == 200
     status, body = _run(app, "/api/ask", [*ok, (b"origin", b"https://evil.example")], [b""])
     assert status == 403 and "https://evil.example" in body["error"]
-    assert _run(app, "/", [*ok, (b"origin", b"https://evil.example")], [b""])[0] == 200  # the page is public
     anyone = OriginGuard(_echo, allowed=["*"])
     assert _run(anyone, "/api/ask", [*ok, (b"origin", b"https://evil.example")], [b""])[0] == 200
+
+
+@pytest.mark.parametrize("path", ["/", "/gradio_api/upload", "/gradio_api/queue/join", "/config"])
+def test_origin_guard_keeps_the_chat_page_to_its_own_origin(path: str) -> None:
+    """A form on another site posting to Gradio's routes needs no preflight; the allow-list (and even "*")
+    is for the API, not for the chat page's internals."""
+    ok = [(b"host", b"bot.example.com")]
+    for allowed in (["https://help.example.com"], ["*"]):
+        app = OriginGuard(_echo, allowed=allowed)
+        for origin in (b"https://help.example.com", b"https://evil.example", b"null"):
+            status, body = _run(app, path, [*ok, (b"origin", origin)], [b""])
+            assert status == 403 and "chat page" in body["error"]
+        assert _run(app, path, [*ok, (b"origin", b"https://bot.example.com")], [b""])[0] == 200
+        assert _run(app, path, ok, [b""])[0] == 200  # a link followed, a script fetched: no Origin
+
+
+def test_origin_guard_lets_any_page_load_the_widget() -> None:
+    app = OriginGuard(_echo, allowed=[])
+    headers = [(b"host", b"bot.example.com"), (b"origin", b"https://anyone.example")]
+    assert _run(app, "/widget.js", headers, [b""])[0] == 200

@@ -182,12 +182,17 @@
       item.setAttribute("data-n", String(c.n));
       item.appendChild(el("span", "n", "[" + c.n + "]"));
       item.appendChild(el("strong", null, (c.service || "") + " \u00b7 " + (c.title || c.document || "")));
-      var kind = c.kind && c.kind !== "terms" ? " \u00b7 " + c.kind + ", not binding" : "";
+      // Statements and help pages explain a position without binding the platform; guidelines and policies
+      // are rules of their own.
+      var explains = ["statement", "help", "note"].indexOf(c.kind) >= 0;
+      var kind = c.kind && c.kind !== "terms" ? " \u00b7 " + c.kind + (explains ? ", not binding" : "") : "";
       var date = c.date_statement || "version of " + (c.version_date || "");
       item.appendChild(el("div", "meta", (c.section || "") + " \u00b7 " + date + kind));
       // The extractive answer already quotes each excerpt; repeat it only when the text does not.
-      if (c.excerpt && shown.indexOf(squash(c.excerpt)) < 0) {
-        item.appendChild(el("blockquote", null, c.excerpt));
+      // `text` is the excerpt as a person reads it (Markdown removed); `excerpt` is the exact stored span.
+      var quoted = c.text || c.excerpt;
+      if (quoted && shown.indexOf(squash(quoted)) < 0) {
+        item.appendChild(el("blockquote", null, quoted));
       }
       var href = safeUrl(c.url) || safeUrl(c.source_url);
       if (href) {
