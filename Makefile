@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: setup demo demo-shared test lint typecheck browser clean
+.PHONY: setup demo demo-shared test lint typecheck browser ranker clean
 
 setup: $(STAMP)
 
@@ -54,6 +54,11 @@ browser:
 
 test: lint typecheck browser
 	$(BIN)/pytest
+
+# Refit the second-stage ranker on the dev set (never on the test sets) and write bot/data/ranker.toml. It indexes
+# ../shared/corpus/open-terms-archive and the bundled corpus into DATA_DIR/eval first (POLICYBOT_DATA_DIR).
+ranker: setup
+	$(BIN)/python -m bot.evaluation.train_ranker --questions eval/dev_questions.jsonl
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

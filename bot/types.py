@@ -202,6 +202,14 @@ class Question:
     """A region the question asks about ("in the EU" → "EEA"), matched against documents' regions."""
     standalone: str = ""
     """The question as asked, or rewritten from the conversation when it was a follow-up ("and Bandcamp?")."""
+    then_and_now: bool = False
+    """It asks about the version in force at `as_of` and about today's ("in 2023 … and now?")."""
+    earliest: bool = False
+    """It asks for the oldest version held ("when the terms were first archived")."""
+    back: bool = False
+    """It points back at the date the conversation was about ("back then")."""
+    language: str = "en"
+    """The language it is written in ("en", "fr")."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ Case = Literal[
     "no_version",
     "off_topic",
     "nothing_found",
+    "not_stated",
     "unverified",
     "figure",
 ]
@@ -48,6 +49,11 @@ _MESSAGES: dict[Case, tuple[AbstainReason, str]] = {
     "nothing_found": (
         "no_evidence",
         "I couldn't find anything that answers this{scope}, so I won't guess. I answer from the terms of {have}.",
+    ),
+    "not_stated": (
+        "not_addressed",
+        "As far as I can tell, {scope} don't say: the closest clauses are about something else, so I won't guess "
+        "or quote them as if they answered.",
     ),
     "unverified": ("no_evidence", "I found passages but could not verify them against the stored terms."),
     "figure": (

@@ -128,4 +128,6 @@ def search(
     settings = settings or Settings()
     searcher = searcher or open_searcher(settings)
     q = read(query, settings, searcher, service=service, as_of=as_of)
-    return searcher.retrieve(q.topic, services=q.services, as_of=q.as_of, region=q.region, k=k or settings.k)
+    return searcher.retrieve(
+        q.topic, services=q.services, as_of=q.as_of, region=q.region, k=k or settings.k, language=q.language
+    )

@@ -17,7 +17,9 @@ TextLookup = Callable[[str], "str | None"]
 """Returns the stored version text for a SHA-256, or None."""
 
 
-def select_excerpt(text: str, query_stems: Sequence[str], max_chars: int) -> tuple[int, int]:
+def select_excerpt(
+    text: str, query_stems: Sequence[str], max_chars: int, language: str = "en"
+) -> tuple[int, int]:
     """Offsets, within `text`, of the sentences that answer: from the first to the last sentence that shares
     words with the question, kept under `max_chars`; the whole text when no sentence shares a word."""
     # Whole sentences only: a chunk holds at most one over-long sentence, and quoting half of one misleads.
@@ -27,7 +29,7 @@ def select_excerpt(text: str, query_stems: Sequence[str], max_chars: int) -> tup
     if len(spans) == 1:
         return spans[0]
     wanted = set(query_stems)
-    scores = [len(wanted.intersection(tokenize(text[s:e]))) for s, e in spans]
+    scores = [len(wanted.intersection(tokenize(text[s:e], language))) for s, e in spans]
     best = max(range(len(spans)), key=lambda i: (scores[i], -i))
     if scores[best] == 0:
         first, last = 0, 0
@@ -96,7 +98,7 @@ def make_citation(
     newer_version: str = "",
 ) -> Citation:
     """The citation for a hit: trimmed to the sentences that answer, verified verbatim, linked."""
-    rel_start, rel_end = select_excerpt(hit.text, query_stems, max_chars)
+    rel_start, rel_end = select_excerpt(hit.text, query_stems, max_chars, hit.provenance.language)
     start, end = hit.start + rel_start, hit.start + rel_end
     excerpt = hit.text[rel_start:rel_end]
     verify_excerpt(lookup, hit.provenance.text_sha256, start, end, excerpt)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import UnverifiedExcerpt
+from ..retrieve.language import LANGUAGES
 from ..retrieve.lexical import expand_query
 from ..retrieve.searcher import Searcher
 from ..settings import Settings
@@ -31,7 +32,7 @@ def cite(plan: Plan, q: Question, searcher: Searcher, settings: Settings) -> Cit
     if plan.kind == "comparison":
         assert plan.topic is not None
         return _cite_rows(plan, searcher, settings)
-    stems = list(dict.fromkeys(expand_query(q.topic)))
+    stems = list(dict.fromkeys(expand_query(q.topic, q.language, LANGUAGES)))
     citations: list[Citation] = []
     quoted: list[Hit] = []
     for hit in plan.hits:
@@ -44,7 +45,7 @@ def cite(plan: Plan, q: Question, searcher: Searcher, settings: Settings) -> Cit
 
 def _cite_rows(plan: Plan, searcher: Searcher, settings: Settings) -> Cited:
     assert plan.topic is not None
-    stems = list(dict.fromkeys(expand_query(plan.topic.question)))
+    stems = list(dict.fromkeys(expand_query(plan.topic.question, "en", LANGUAGES)))
     citations: list[Citation] = []
     numbers: list[int | None] = []
     quoted: list[Hit] = []

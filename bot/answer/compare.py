@@ -18,7 +18,6 @@ from ..settings import Settings
 from ..types import Hit
 from .notes import Note, anchor_hit, find_note, is_fresh
 
-MAIN_DOCUMENT = "Terms of Service"
 ADDRESSED_SIMILARITY = 0.2
 """Without a note, a platform's terms "address" a topic when a clause among the best matches uses the topic's
 own words (Topic.evidence) and matches at least this well."""
@@ -81,16 +80,14 @@ def comparison_services(searcher: Searcher, named: Sequence[str]) -> list[str]:
     """The platforms a comparison covers: those named, else every platform whose terms are in the index."""
     if len(named) >= 2:
         return list(named)
-    return sorted({d.service for d in searcher.documents if d.document == MAIN_DOCUMENT}, key=str.casefold)
+    return sorted({d.service for d in searcher.documents if d.kind == "terms"}, key=str.casefold)
 
 
 def _regions(searcher: Searcher, service: str, region: str | None) -> list[str | None]:
     """Which regions' terms a row covers: the one asked for, else the global terms, else each region's."""
     if region:
         return [region]
-    regions = sorted(
-        {d.region for d in searcher.documents if d.service == service and d.document == MAIN_DOCUMENT}
-    )
+    regions = sorted({d.region for d in searcher.documents if d.service == service and d.kind == "terms"})
     if not regions or "global" in regions:
         return [None]
     return list(regions)
@@ -127,11 +124,11 @@ def _row(
     used = use_note(notes, searcher, service, topic.id, as_of, region)
     if used is not None and not used.stale:
         return Row(label, used.note.stance, used.note.summary, used.hit)
-    document = _document(searcher, service, MAIN_DOCUMENT, region)
+    document = searcher.binding_document(service, region)
     version = document.in_force(as_of) if document else None
     if document is None or version is None:
         when = f" in force on {as_of.isoformat()}" if as_of else ""
-        return Row(label, None, f"no {MAIN_DOCUMENT}{when} in the index", None)
+        return Row(label, None, f"no terms{when} in the index", None)
     hits = searcher.retrieve(topic.question, versions=[version.version_id], k=8)
     stale = " (policybot's note does not match this version)" if used is not None else ""
     # The best clause that speaks of the topic in its own words, not merely the nearest one.

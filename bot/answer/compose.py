@@ -14,6 +14,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Protocol
 
 from ..ingest.dates import human_date
+from ..ingest.markdown import clean_inline
 from ..types import Answer, Citation, ComparisonRow, Draft, Hit, Question, Summary
 from .abstain import possessive, services_sentence
 from .compare import NoteUse, table_text
@@ -114,8 +115,7 @@ def compose_text(citations: Sequence[Citation]) -> str:
             verb = "say" if _plural(citation.provenance.title) else "says"
             lines.append(f"{phrase} {verb}:")
             current = phrase
-        excerpt = " ".join(citation.excerpt.split())
-        lines.append(f"[{citation.n}] “{excerpt}” ({citation.section_path})")
+        lines.append(f"[{citation.n}] “{clean_inline(citation.excerpt)}” ({citation.section_path})")
     return "\n".join(lines)
 
 
@@ -128,20 +128,32 @@ def citation_notes(citations: Sequence[Citation], as_of: date | None) -> list[st
                 f"[{citation.n}] quotes {when} ({citation.provenance.date_label}); "
                 f"a newer version exists ({citation.newer_version})."
             )
+    notes.extend(_binding_notes(citations))
+    return notes
+
+
+EXPLAIN = frozenset({"statement", "help", "note"})
+"""Kinds of document that explain a platform's position without binding it."""
+
+
+def _binding_notes(citations: Sequence[Citation]) -> list[str]:
+    """Which quotes bind the platform: its terms do; its guidelines, policies and programme terms add rules
+    (usually made part of the agreement by the terms); statements and help pages only explain."""
     kinds = {c.provenance.kind for c in citations}
-    if "terms" in kinds and kinds - {"terms"}:
-        binding = _numbers(c.n for c in citations if c.provenance.kind == "terms")
-        other = _numbers(c.n for c in citations if c.provenance.kind != "terms")
-        notes.append(
-            f"{binding} {'is' if ',' not in binding else 'are'} from the terms, which bind the platform; "
+    explaining = [c.n for c in citations if c.provenance.kind in EXPLAIN]
+    if not explaining:
+        if kinds and "terms" not in kinds:
+            return ["These quotes are from the platform's guidelines or policies, not its terms of service."]
+        return []
+    if "terms" in kinds or kinds - EXPLAIN:
+        binding = _numbers(c.n for c in citations if c.provenance.kind not in EXPLAIN)
+        other = _numbers(explaining)
+        return [
+            f"{binding} {'is' if ',' not in binding else 'are'} from the terms and rules, which bind the platform; "
             f"{other} {'is' if ',' not in other else 'are'} from statements or help pages, which explain "
             "its position but do not bind it."
-        )
-    elif kinds and "terms" not in kinds:
-        notes.append(
-            "These quotes are not from binding terms: check the platform's terms for what it may do."
-        )
-    return notes
+        ]
+    return ["These quotes are not from binding terms: check the platform's terms for what it may do."]
 
 
 def summaries_text(summaries: Sequence[Summary]) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ..ingest.dates import human_date
+from ..retrieve.rerank import ranker
 from ..retrieve.searcher import Searcher
 from ..settings import Settings
 from ..types import Abstention, Citation, Question
@@ -54,6 +55,14 @@ def gate_evidence(
     if not evidence.hits or evidence.best_similarity < floor:
         scope = f" in {services_sentence(list(q.services))}'s documents" if named else ""
         return abstention("nothing_found", "no_evidence" if named else "off_topic", scope=scope, have=have)
+    weights = ranker()
+    if (
+        weights is not None
+        and evidence.abstain_probability is not None
+        and evidence.abstain_probability >= weights.abstain_above
+    ):
+        scope = f"{services_sentence(list(q.services))}'s documents" if named else "the documents I have"
+        return abstention("not_stated", scope=scope)
     return None
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..retrieve.searcher import Searcher
-from ..retrieve.topics import Topic, asks_for_comparison, find_topic
+from ..retrieve.topics import Topic, asks_for_comparison
 from ..settings import Settings
 from ..types import Hit, Question
 from .changes import asks_about_change, change_lead, change_topic, find_changes, pick_document
@@ -43,11 +43,17 @@ def plan(
     q: Question, evidence: Evidence, searcher: Searcher, settings: Settings, timings: dict[str, float]
 ) -> Plan:
     asked = q.standalone or q.text
-    topic = find_topic(asked)
+    topic = evidence.reading.topic if evidence.reading is not None else None
     change = asks_about_change(asked) and q.as_of is None
     if topic is not None and not change and asks_for_comparison(q.text, len(q.services)):
         return plan_comparison(q, topic, evidence, searcher, settings)
-    chosen = choose_hits(evidence.hits, q.services, settings.max_citations, settings.min_similarity)
+    if evidence.best_probability is not None:
+        chosen = choose_ranked(evidence.hits, q.services, settings.max_citations)
+    else:
+        chosen = choose_hits(evidence.hits, q.services, settings.max_citations, settings.min_similarity)
+    chosen = [*evidence.pinned, *(h for h in chosen if h not in evidence.pinned)][
+        : max(len(chosen), len(evidence.pinned))
+    ]
     if change:
         return plan_change(q, topic, evidence, chosen, searcher, settings, timings)
     if topic is None:
@@ -74,10 +80,10 @@ def plan_noted(
                 "words alone."
             )
             continue
-        uses.append(used)
-        if used.hit is not None and not any(_same_place(used.hit, h) for h in chosen):
-            chosen.insert(0, used.hit)
-            candidates.insert(0, used.hit)
+        # The note leads only when retrieval, on its own, chose the clause the note rests on: otherwise it
+        # would speak of a neighbouring question with the confidence of a summary.
+        if used.hit is not None and any(_same_place(used.hit, h) for h in chosen):
+            uses.append(used)
     return Plan("plain", topic, tuple(chosen), tuple(candidates), notes=tuple(remarks), uses=tuple(uses))
 
 
@@ -137,6 +143,28 @@ def _change_quotes(
         "its wording over time; the quotes are from that version (a change log, where it has one, dates changes)."
     )
     return "", (logged[:2] or chosen), [note]
+
+
+RANKED_SHARE = 0.5
+"""A ranked hit is quoted after the best one when its probability is at least this share of the best's."""
+
+
+def choose_ranked(hits: Sequence[Hit], services: Sequence[str], limit: int) -> list[Hit]:
+    """The ranker's best hit, then the next ones nearly as likely to decide (their score is a probability),
+    one per platform named first; in the ranker's order, which already weighs the kind of document."""
+    if not hits:
+        return []
+    chosen: list[Hit] = [hits[0]]
+    for service in services:
+        best = next((h for h in hits if h.provenance.service == service), None)
+        if best is not None and best not in chosen:
+            chosen.append(best)
+    for hit in hits[1:]:
+        if len(chosen) >= max(limit, len(services)):
+            break
+        if hit not in chosen and hit.score >= hits[0].score * RANKED_SHARE:
+            chosen.append(hit)
+    return chosen
 
 
 def choose_hits(hits: Sequence[Hit], services: Sequence[str], limit: int, min_similarity: float) -> list[Hit]:

@@ -73,6 +73,9 @@ _FENCE_TAG = re.compile(r"<(?=\s*/?\s*(?:clauses?|questions?)\b)", re.IGNORECASE
 
 _KIND_LABEL = {
     "terms": "terms (binding)",
+    "guidelines": "guidelines (rules under the terms)",
+    "policy": "policy (rules under the terms)",
+    "monetisation": "programme terms (binding for its members)",
     "statement": "public statement (not binding)",
     "help": "help page (not binding)",
     "note": "note (not binding)",

@@ -46,8 +46,17 @@ def read(
     if forced:
         q = replace(q, services=forced, unknown_services=())
     if as_of is not None:
-        q = replace(q, as_of=as_of)
+        q = replace(q, as_of=as_of, then_and_now=False, earliest=False)
+    elif q.earliest and q.services:
+        q = replace(q, as_of=_earliest(searcher, q.services))
     return q
+
+
+def _earliest(searcher: Searcher, services: Sequence[str]) -> date | None:
+    """The date of the oldest version held of the named platforms' binding terms (else of any document)."""
+    docs = [d for d in searcher.documents if d.service in services]
+    binding = [d for d in docs if d.kind == "terms"] or docs
+    return min((d.versions[0].provenance.version_date for d in binding), default=None)
 
 
 def resolve_services(searcher: Searcher, names: Sequence[str]) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..ingest.markdown import clean_inline
 from ..types import Answer, Citation, Hit
 from .citations import text_fragment_url
 
@@ -46,6 +47,10 @@ class CitationOut(_Out):
     clause_end: int
     newer_version: str | None = Field(description="A newer version's date label, when this one is older.")
     source_url: str
+    text: str = Field(
+        description="The excerpt as a person reads it (Markdown removed); `excerpt` is the exact span."
+    )
+    language: str = Field(description='The language the excerpt is written in ("en", "fr").')
 
     @classmethod
     def of(cls, c: Citation) -> CitationOut:
@@ -72,6 +77,8 @@ class CitationOut(_Out):
             clause_end=c.clause_end,
             newer_version=c.newer_version or None,
             source_url=p.source_url,
+            text=clean_inline(c.excerpt),
+            language=p.language,
         )
 
 

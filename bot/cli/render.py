@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from ..answer.compose import EXPLAIN
+from ..ingest.markdown import clean_inline
 from ..types import Answer, Hit, IndexReport
 
 
@@ -25,11 +27,11 @@ def report_json(r: IndexReport) -> dict[str, Any]:
 def answer_text(a: Answer) -> str:
     lines = [a.text]
     if a.citations and not all(
-        f"[{c.n}]" in a.text and " ".join(c.excerpt.split())[:40] in a.text for c in a.citations
+        f"[{c.n}]" in a.text and clean_inline(c.excerpt)[:40] in a.text for c in a.citations
     ):
         # A composed (generative) answer cites [n] without quoting: show each excerpt under the answer.
         lines.append("")
-        lines.extend(f"[{c.n}] “{' '.join(c.excerpt.split())}”" for c in a.citations)
+        lines.extend(f"[{c.n}] “{clean_inline(c.excerpt)}”" for c in a.citations)
     if a.notes:
         lines.append("")
         lines.extend(f"Note: {note}" for note in a.notes)
@@ -41,7 +43,13 @@ def answer_text(a: Answer) -> str:
         lines.append("Sources:")
         for c in a.citations:
             p = c.provenance
-            kind = "" if p.kind == "terms" else f" [{p.kind}, not binding]"
+            kind = (
+                ""
+                if p.kind == "terms"
+                else f" [{p.kind}, not binding]"
+                if p.kind in EXPLAIN
+                else f" [{p.kind}]"
+            )
             region = "" if p.region in ("global", "") else f" · {p.region}"
             lines.append(f"[{c.n}] {p.service} · {p.title}{region} · {c.section_path} · {p.date_label}{kind}")
             if c.url:

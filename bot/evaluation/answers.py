@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..retrieve.topics import canonical_topic
 from .gold import GoldQuestion
 from .hygiene import FAULTS, not_citable
 from .metrics import Outcome, evidence_matches
@@ -65,7 +66,7 @@ def lead_is_right(question: GoldQuestion, outcome: Outcome) -> bool:
     return (
         outcome.lead_topic is not None
         and bool(question.topic)
-        and outcome.lead_topic == question.topic
+        and canonical_topic(outcome.lead_topic) == canonical_topic(question.topic)
         and where is not None
         and where < len(outcome.evidence)
         and any(evidence_matches(outcome.evidence[where], g) for g in question.gold)

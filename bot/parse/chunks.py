@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..ingest.markdown import clean_inline
 from ..types import Chunk, Clause
+from .citable import is_citable
 from .sentences import split_sentences
 
 TARGET_CHARS = 420
@@ -13,7 +14,10 @@ MAX_SENTENCE_CHARS = 1000
 
 
 def make_chunks(clause: Clause, target: int = TARGET_CHARS) -> list[Chunk]:
-    """Windows of consecutive sentences of one clause; a chunk never crosses a clause or a section."""
+    """Windows of consecutive sentences of one clause; a chunk never crosses a clause or a section. A clause
+    that cannot be quoted alone (a heading, a date line, a table of contents) gives none."""
+    if not is_citable(clause.text):
+        return []
     spans = split_sentences(clause.text, max_chars=MAX_SENTENCE_CHARS)
     chunks: list[Chunk] = []
     group_start: int | None = None

@@ -23,6 +23,8 @@ def split_sentences(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
     start = 0
     for match in _END.finditer(text):
         if match.group(3):  # line break
+            if _wraps(text, match.start(3), match.end(3)):
+                continue
             end = match.start(3)
             nxt = match.end(3)
         else:
@@ -37,6 +39,15 @@ def split_sentences(text: str, max_chars: int = 600) -> list[tuple[int, int]]:
         start = nxt
     _add(spans, text, start, len(text), max_chars)
     return spans
+
+
+def _wraps(text: str, start: int, end: int) -> bool:
+    """A single line break inside a sentence (the text was wrapped): the next line goes on in lower case and
+    the line before does not end a sentence or a lead-in."""
+    if end - start > 1 or end >= len(text) or not text[end].islower():
+        return False
+    before = text[:start].rstrip()
+    return bool(before) and before[-1] not in ".!?:;…"
 
 
 def _word_before(text: str, position: int) -> str:

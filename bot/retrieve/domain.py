@@ -23,11 +23,12 @@ class _Examples(Data):
     """bot/data/domain.toml"""
 
     on_topic: tuple[str, ...]
+    on_topic_fr: tuple[str, ...]
     off_topic: tuple[str, ...]
 
 
 _EXAMPLES = load("domain.toml", _Examples)
-ON_TOPIC = _EXAMPLES.on_topic
+ON_TOPIC = (*_EXAMPLES.on_topic, *_EXAMPLES.on_topic_fr)
 OFF_TOPIC = _EXAMPLES.off_topic
 
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..data import Data, load
+from .language import translate
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,11 +23,14 @@ class _Lexicon(Data):
     synonyms: dict[str, tuple[str, ...]]
 
 
-@lru_cache(maxsize=1)
-def stopwords() -> frozenset[str]:
-    """What BM25 ignores: bm25s' English list and policybot's own additions (imported on first use)."""
-    from bm25s.stopwords import STOPWORDS_EN
+@lru_cache(maxsize=4)
+def stopwords(language: str = "en") -> frozenset[str]:
+    """What BM25 ignores: bm25s' list for the language (imported on first use), and for English policybot's
+    own additions."""
+    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
 
+    if language == "fr":
+        return frozenset(STOPWORDS_FRENCH)
     return frozenset(STOPWORDS_EN) | load("lexicon.toml", _Lexicon).stopwords
 
 
@@ -35,42 +39,50 @@ def synonyms() -> dict[str, tuple[str, ...]]:
     return load("lexicon.toml", _Lexicon).synonyms
 
 
-@lru_cache(maxsize=1)
-def _stemmer() -> Any:
+@lru_cache(maxsize=4)
+def _stemmer(language: str = "en") -> Any:
     import Stemmer
 
-    return Stemmer.Stemmer("english")
+    return Stemmer.Stemmer({"en": "english", "fr": "french"}.get(language, "english"))
 
 
-def tokenize(text: str) -> list[str]:
-    """Lower-case word stems, stopwords removed: what BM25 matches on."""
-    stop = stopwords()
-    words = [w for w in _TOKEN.findall(text.casefold().replace("’", "'")) if w not in stop]
-    return list(_stemmer().stemWords(words))
+def _words(text: str, language: str) -> list[str]:
+    stop = stopwords(language)
+    return [w for w in _TOKEN.findall(text.casefold().replace("’", "'")) if w not in stop]
 
 
-def expand_query(text: str) -> list[str]:
-    """Query tokens plus the terms' own words for what artists say ("tracks" → "content")."""
-    stop, table = stopwords(), synonyms()
-    words = [w for w in _TOKEN.findall(text.casefold().replace("’", "'")) if w not in stop]
-    extra: list[str] = []
-    for word in words:
-        extra.extend(table.get(word, ()))
-    return list(_stemmer().stemWords(words + extra))
+def tokenize(text: str, language: str = "en") -> list[str]:
+    """Lower-case word stems in the text's language, stop words removed: what BM25 matches on."""
+    return list(_stemmer(language).stemWords(_words(text, language)))
+
+
+def expand_query(text: str, language: str = "en", targets: Sequence[str] = ("en",)) -> list[str]:
+    """Query stems for documents in each of `targets`: in the question's own language its words and the
+    terms' words for what artists say ("tracks" → "content"); in another language, the bilingual glossary's
+    words for them, stemmed for that language."""
+    words = _words(text, language)
+    table = synonyms() if language == "en" else {}
+    own = words + [extra for word in words for extra in table.get(word, ())]
+    stems: list[str] = []
+    for target in dict.fromkeys((language, *targets)):
+        chosen = own if target == language else translate(own, language, target)
+        stems.extend(_stemmer(target).stemWords([w for w in chosen if w not in stopwords(target)]))
+    return stems
 
 
 class LexicalIndex:
     """BM25 over a fixed list of texts, scored for all texts at once (a few ms for ten thousand)."""
 
-    def __init__(self, texts: Sequence[str]) -> None:
+    def __init__(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> None:
         import bm25s
 
+        languages = languages or ["en"] * len(texts)
         self.size = len(texts)
         self._retriever = bm25s.BM25(k1=1.2, b=0.75)
         self._vocab: dict[str, int] = {}
         if not texts:
             return  # bm25s cannot index nothing; every query then scores nothing
-        corpus_tokens = [tokenize(t) or ["\x00empty"] for t in texts]
+        corpus_tokens = [tokenize(t, lang) or ["\x00empty"] for t, lang in zip(texts, languages, strict=True)]
         self._retriever.index(corpus_tokens, show_progress=False)
         self._vocab = dict(self._retriever.vocab_dict)
 

@@ -7,14 +7,15 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date
 
 from ..data import Data, Pattern, load
 from ..errors import BadQuestion
 from ..ingest.catalog import Catalog
-from ..ingest.dates import end_of_period, find_dates
 from ..types import Question
+from .language import question_language
 from .platforms import find_services
+from .when import read_when
 
 
 class _Region(Data):
@@ -27,11 +28,6 @@ class _Reading(Data):
 
     instruction: Pattern
     task: Pattern
-    year_phrase: Pattern
-    version_year: Pattern
-    relative_year: Pattern
-    before: Pattern
-    after: Pattern
     meta: Pattern
     follow_up: Pattern
     thin_words: frozenset[str]
@@ -41,13 +37,6 @@ class _Reading(Data):
 _READING = load("question.toml", _Reading)
 _INSTRUCTION = re.compile(_READING.instruction, re.I)
 _TASK = re.compile(_READING.task, re.I)
-# "in March 2024", "before 2025": a year with the preposition that says which end of it is meant.
-_YEAR_PHRASE = re.compile(_READING.year_phrase, re.I)
-# "the 2024 wording", "soundcloud's 2024 terms": a year naming a version.
-_VERSION_YEAR = re.compile(_READING.version_year, re.I)
-_RELATIVE = re.compile(_READING.relative_year, re.I)
-_BEFORE = re.compile(_READING.before, re.I)
-_AFTER = re.compile(_READING.after, re.I)
 # "what do the terms say about", "according to the ToS", "'s": words that carry no topic.
 _META = re.compile(_READING.meta, re.I)
 _REGIONS = tuple((re.compile(r.pattern, re.I), r.region) for r in _READING.regions)
@@ -76,46 +65,6 @@ def clean_question(raw: object, max_chars: int) -> str:
 
 def looks_like_instruction(text: str) -> bool:
     return bool(_INSTRUCTION.search(text))
-
-
-def find_question_date(text: str, today: date) -> tuple[date | None, str]:
-    """The date a question asks about, and the words that said it.
-
-    "in March 2024" → 2024-03-31 (what was in force then), "in 2024" → 2024-12-31, "before 2025" →
-    2024-12-31, "on 1 June 2025" → that day. "since"/"after" a date asks about the newest terms: None.
-    """
-    for found in find_dates(text):
-        lead = text[max(0, found.start - 12) : found.start]
-        if _AFTER.search(lead):
-            return None, ""
-        if _BEFORE.search(lead):
-            start = found.value if found.precision == "day" else found.value.replace(day=1)
-            return start - timedelta(days=1), text[found.start - len(lead.lstrip()) : found.end].strip()
-        value = end_of_period(found.value, found.precision)
-        return min(value, today), found.text
-    version_year = _VERSION_YEAR.search(text)
-    if version_year and int(version_year.group("year")) <= today.year:
-        year = int(version_year.group("year"))
-        return min(date(year, 12, 31), today), version_year.group("year")
-    match = _YEAR_PHRASE.search(text)
-    if match:
-        year = int(match.group("year"))
-        prep = " ".join(match.group("prep").casefold().split())
-        if prep in ("since", "after", "from"):
-            return None, ""
-        if prep in ("before", "prior to"):
-            return date(year - 1, 12, 31), match.group(0)
-        if prep == "early":
-            return date(year, 3, 31), match.group(0)
-        if prep == "mid":
-            return date(year, 6, 30), match.group(0)
-        if year > today.year:
-            return None, ""
-        return min(end_of_period(date(year, 1, 1), "year"), today), match.group(0)
-    relative = _RELATIVE.search(text)
-    if relative and relative.group("which").casefold() == "last":
-        return date(today.year - 1, 12, 31), relative.group(0)
-    return None, ""
 
 
 def topic_text(text: str, mentions: Iterable[str], date_phrase: str) -> str:
@@ -174,7 +123,7 @@ def read_question(
     question = _read_one(text, available_services, today=today, catalog=catalog)
     if not history or question.instruction or question.task:
         return question
-    leaning = bool(_FOLLOW_UP.match(text))
+    leaning = bool(_FOLLOW_UP.match(text)) or question.back
     thin = _thin(question.topic)
     short = leaning and len(question.topic.split()) <= 4
     # "what about the fan emails I collect?" after a Bandcamp question: a new topic, the same platform.
@@ -219,7 +168,8 @@ def _read_one(
     catalog: Catalog | None = None,
 ) -> Question:
     known, unknown = find_services(text, available_services, catalog)
-    as_of, phrase = find_question_date(text, today)
+    when = read_when(text, today)
+    as_of, phrase = when.as_of, when.phrase
     region, region_words = find_region(text)
     mentions = [m.text for m in (*known, *unknown)]
     if region_words:
@@ -235,4 +185,8 @@ def _read_one(
         topic=topic_text(text, mentions, phrase),
         region=region,
         standalone=text,
+        then_and_now=when.then_and_now,
+        earliest=when.earliest,
+        back=when.back,
+        language=question_language(text),
     )

@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +19,22 @@ from ..settings import Settings
 from ..types import Clause, DocumentVersion, Hit
 from .documents import DocumentEntry, VersionEntry, documents_from_manifest
 from .fusion import fold_hits, masked_top, reciprocal_rank_fusion
+from .language import LANGUAGES
 from .lexical import LexicalIndex, expand_query
 
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    hits: tuple[Hit, ...]
+    """Fused, best first, one per clause."""
+    dense: tuple[tuple[str, float], ...]
+    """(chunk id, cosine similarity), nearest first."""
+    lexical: tuple[tuple[str, float], ...]
+    """(chunk id, BM25 score), best first."""
 
 
 class Searcher:
@@ -57,10 +69,34 @@ class Searcher:
         self.chunk_version = np.array(
             [self.version_index.get(m["version_id"], -1) for m in metas], dtype=np.int32
         )
-        self.lexical = LexicalIndex([self._search_text(i) for i in range(len(ids))])
+        self.lexical = LexicalIndex(
+            [self._search_text(i) for i in range(len(ids))],
+            [self.versions[m["version_id"]].provenance.language for m in metas],
+        )
         self.services = sorted({d.service for d in self.documents}, key=str.casefold)
+        self._latest = {d.latest.version_id for d in self.documents}
+        self.vectors = self._load_vectors()
         self._clauses: dict[str, list[Clause]] = {}
         self.embedder.encode(["warm up"])  # load the model now, so that query timings measure queries
+
+    def _load_vectors(self) -> NDArray[np.float32]:
+        """Every chunk's embedding, in the order of `ids`: the second-stage ranker compares the question with
+        candidates the dense retriever did not return."""
+        import numpy as np
+
+        from ..index.client import pages
+
+        vectors = np.zeros((len(self.ids), self.embedder.dimension), dtype=np.float32)
+        for batch in pages(self.collection, include=["embeddings"]):
+            rows = [self.position[chunk_id] for chunk_id in batch["ids"]]
+            vectors[rows] = np.asarray(batch["embeddings"], dtype=np.float32)
+        return vectors
+
+    def vectors_of(self, chunk_ids: Sequence[str]) -> NDArray[np.float32]:
+        return self.vectors[[self.position[c] for c in chunk_ids]]
+
+    def is_latest(self, version_id: str) -> bool:
+        return version_id in self._latest
 
     def _search_text(self, i: int) -> str:
         meta = self.metas[i]
@@ -132,6 +168,15 @@ class Searcher:
         # Several regions: the global one unless a region was asked for.
         return sorted(matches, key=lambda d: (d.region != "global", d.region))[0]
 
+    def binding_document(self, service: str, region: str | None = None) -> DocumentEntry | None:
+        """The platform's binding terms (kind "terms"): in `region` when it has a copy there, else the global
+        one, else any region's."""
+        docs = [d for d in self.documents if d.service.casefold() == service.casefold() and d.kind == "terms"]
+        if region:
+            regional = [d for d in docs if d.region.casefold() == region.casefold()]
+            docs = regional or docs
+        return sorted(docs, key=lambda d: (d.region != "global", d.region, d.document))[0] if docs else None
+
     def document_of(self, version_id: str) -> DocumentEntry:
         for doc in self.documents:
             if any(v.version_id == version_id for v in doc.versions):
@@ -156,36 +201,56 @@ class Searcher:
         region: str | None = None,
         versions: Sequence[str] | None = None,
         vector: NDArray[np.float32] | None = None,
+        language: str = "en",
     ) -> list[Hit]:
         """The best chunks for `text`, best first, at most one per clause, duplicates across regions folded."""
-
-        timings = timings if timings is not None else {}
-        k = k or self.settings.k
         allowed = list(versions) if versions is not None else self.versions_in_force(as_of, services, region)
+        found = self.candidates(
+            text, allowed, k=k or self.settings.k, vector=vector, language=language, timings=timings
+        )
+        return list(found.hits)
+
+    def candidates(
+        self,
+        text: str,
+        allowed: Sequence[str],
+        *,
+        k: int,
+        vector: NDArray[np.float32] | None = None,
+        language: str = "en",
+        wide: int | None = None,
+        timings: dict[str, float] | None = None,
+    ) -> Candidates:
+        """The fused top `k` of `allowed` versions' chunks for `text`, with the dense and keyword rankings they
+        came from (`wide` deep each, for the second-stage ranker; the fusion reads the first `candidates`)."""
+        timings = timings if timings is not None else {}
         if not allowed:
-            return []
+            return Candidates((), (), ())
         n = self.settings.candidates
+        depth = max(wide or n, n)
         if vector is None:
             began = time.perf_counter()
             vector = self.embed_query(text)
             timings["embed_ms"] = (time.perf_counter() - began) * 1000
 
         began = time.perf_counter()
-        dense = self.dense(vector, allowed, n)
+        dense = self.dense(vector, allowed, depth)
         timings["dense_ms"] = (time.perf_counter() - began) * 1000
 
         began = time.perf_counter()
-        lexical = self.bm25(text, allowed, n)
+        lexical = self.bm25(text, allowed, depth, language)
         timings["bm25_ms"] = (time.perf_counter() - began) * 1000
+        return Candidates(tuple(self.fuse(dense[:n], lexical[:n], k)), tuple(dense), tuple(lexical))
 
-        return self.fuse(dense, lexical, k)
-
-    def bm25(self, text: str, allowed: Sequence[str], n: int) -> list[tuple[str, float]]:
-        """The n best allowed chunks by BM25 over `text` (with artists' words mapped to the terms' words), as
-        (chunk id, score); chunks sharing no word with the query are left out."""
+    def bm25(
+        self, text: str, allowed: Sequence[str], n: int, language: str = "en"
+    ) -> list[tuple[str, float]]:
+        """The n best allowed chunks by BM25 over `text`, written in `language` (with artists' words mapped to
+        the terms' words, and their translations for documents in the corpus's other languages), as (chunk id,
+        score); chunks sharing no word with the query are left out."""
         import numpy as np
 
-        scores = self.lexical.scores(list(dict.fromkeys(expand_query(text))))
+        scores = self.lexical.scores(list(dict.fromkeys(expand_query(text, language, LANGUAGES))))
         allowed_index = np.array([self.version_index[v] for v in allowed], dtype=np.int32)
         mask = np.isin(self.chunk_version, allowed_index)
         return [(self.ids[i], score) for i, score in masked_top(scores, mask, n)]
@@ -229,10 +294,7 @@ class Searcher:
         prior = self.settings.terms_prior
         if prior != 1.0:
             for chunk_id in fused:
-                if (
-                    self.versions[self.metas[self.position[chunk_id]]["version_id"]].provenance.document
-                    != "Terms of Service"
-                ):
+                if not self.versions[self.metas[self.position[chunk_id]]["version_id"]].provenance.binding:
                     fused[chunk_id] /= prior
         ordered = sorted(fused, key=lambda c: (-fused[c], -similarity.get(c, 0.0), c))
         ranked = (

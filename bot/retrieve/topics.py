@@ -29,17 +29,23 @@ class Topic:
     """One of the topics every music platform's notes cover."""
     categories: tuple[str, ...] = ()
     """The kinds of platform the topic concerns; empty: every platform."""
+    examples: tuple[str, ...] = ()
+    """Questions written for the topic: a question is about the topic whose examples it is nearest to."""
+    aliases: tuple[str, ...] = ()
+    """Other names of the topic (older labels), read as this one."""
 
 
 class _TopicEntry(Data):
     id: str
     label: str
     question: str
-    pattern: Pattern
+    pattern: Pattern = ""
     evidence: Pattern
     stances: tuple[str, ...]
     core: bool = False
     categories: tuple[str, ...] = ()
+    examples: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
 
     @field_validator("stances")
     @classmethod
@@ -73,11 +79,13 @@ def _topic(entry: _TopicEntry) -> Topic:
         id=entry.id,
         label=entry.label,
         question=entry.question,
-        pattern=re.compile(entry.pattern, re.I),
+        pattern=re.compile(entry.pattern or r"(?!)", re.I),
         stances=entry.stances,
         evidence=re.compile(entry.evidence, re.I | re.S),
         core=entry.core,
         categories=entry.categories,
+        examples=entry.examples,
+        aliases=entry.aliases,
     )
 
 
@@ -98,3 +106,10 @@ def find_topic(text: str) -> Topic | None:
 def asks_for_comparison(text: str, services_named: int) -> bool:
     """ "Compare SoundCloud and Bandcamp on …", "Which platforms let me …", "Who can delete my account …"."""
     return services_named >= 2 or bool(_COMPARISON.search(text))
+
+
+def canonical_topic(label: str) -> str:
+    """A topic id for `label`: the id itself, or the id of the topic it is an alias of ("" when unknown)."""
+    if label in BY_ID:
+        return label
+    return next((t.id for t in TOPICS if label in t.aliases), "")
