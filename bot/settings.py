@@ -63,6 +63,11 @@ def default_data_dir() -> Path:
     return Path(base) / "policybot"
 
 
+def default_cache_dir() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "policybot"
+
+
 class Settings(BaseSettings):
     """All configuration. Paths are settings so tests can point them at a temporary folder."""
 
@@ -121,6 +126,16 @@ class Settings(BaseSettings):
         default="auto", pattern="^(auto|fp32|bf16)$", description="bf16 where the CPU supports it natively."
     )
     embed_batch_size: int = Field(default=16, ge=1, description="Small batches pad less: faster on a CPU.")
+    embed_backend: Literal["onnx", "torch"] = Field(
+        default="onnx",
+        description="onnx: ONNX Runtime on policybot's export of the bundled model (no torch at query time); "
+        "torch: sentence-transformers, the reference. Same vectors (cosine 1.000000).",
+    )
+    model_cache: Path = Field(
+        default_factory=default_cache_dir,
+        description="Where the ONNX export of the bundled model is kept (`make setup` or the first index "
+        "writes it; derived from installed files only). Default: ~/.cache/policybot.",
+    )
     # Web: the chat page, the HTTP API and the widget (bot/web/).
     cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
         default=(),
@@ -227,7 +242,7 @@ class Settings(BaseSettings):
             return tuple(k for k in keys if k.get_secret_value())
         return value
 
-    @field_validator("data_dir", mode="before")
+    @field_validator("data_dir", "model_cache", mode="before")
     @classmethod
     def _expand(cls, value: object) -> object:
         if isinstance(value, str):

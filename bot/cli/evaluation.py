@@ -189,7 +189,7 @@ def _evaluate(settings: Settings, options: _EvalRun) -> None:
     from ..evaluation.gold import load_question_sets
     from ..evaluation.run import run_eval
     from ..index.build import build_index
-    from ..index.embeddings import get_embedder
+    from ..index.embeddings import embedder_for
     from ..ingest.load import load_corpus
 
     for path in options.questions:
@@ -203,7 +203,7 @@ def _evaluate(settings: Settings, options: _EvalRun) -> None:
     load = _load_average()
     corpus = load_corpus(options.corpora)
     problems = _check_gold(sets, corpus)
-    embedder = get_embedder(settings.embed_batch_size, settings.embed_precision)
+    embedder = embedder_for(settings)
     index = build_index(options.corpora, settings, progress=progress, embedder=embedder)
     bench_root = shared_dir() / "benchmarks"
     result = run_eval(

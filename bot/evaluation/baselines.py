@@ -84,13 +84,13 @@ def _client_settings() -> Any:
 def vector_store(path: Path, embedder: MiniLMEmbeddings) -> Any:
     from langchain_chroma import Chroma
 
-    from ..index.embeddings import offline_environment
+    from ..index.embeddings import as_langchain, offline_environment
 
     offline_environment()
     # Our embedder, always: Chroma's default embedding function would download a model.
     return Chroma(
         collection_name=COLLECTION,
-        embedding_function=embedder,
+        embedding_function=as_langchain(embedder),
         persist_directory=str(path),
         client_settings=_client_settings(),
     )

@@ -226,7 +226,7 @@ def run_eval(
 ) -> EvalResult:
     """A whole evaluation on an existing index: every set through policybot and the ablations, the LangChain
     recipe (when `recipe_dir` is given) and the public benchmarks (when `benchmarks_dir` is given)."""
-    from ..index.embeddings import get_embedder
+    from ..index.embeddings import embedder_for
     from ..ingest.load import load_corpus
 
     corpus = corpus or load_corpus(corpus_dirs)
@@ -234,7 +234,7 @@ def run_eval(
     began = time.perf_counter()
     outcomes = [run_questions(s.questions, settings, corpus=versions, progress=progress) for s in sets]
     meta: dict[str, Any] = {"seconds": {"questions": round(time.perf_counter() - began, 1)}}
-    embedder = get_embedder(settings.embed_batch_size, settings.embed_precision)
+    embedder = embedder_for(settings)
     if recipe_dir is not None:
         from .baselines import open_recipe, run_recipe
 

@@ -34,7 +34,7 @@ OFF_TOPIC = _EXAMPLES.off_topic
 
 @lru_cache(maxsize=2)
 def _examples(embedder: MiniLMEmbeddings) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
-    return embedder.encode(ON_TOPIC), embedder.encode(OFF_TOPIC)
+    return embedder.encode_fixed(ON_TOPIC), embedder.encode_fixed(OFF_TOPIC)
 
 
 def domain_margin(vector: NDArray[np.float32], embedder: MiniLMEmbeddings) -> float:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..data import Data, load
@@ -85,6 +86,24 @@ class LexicalIndex:
         corpus_tokens = [tokenize(t, lang) or ["\x00empty"] for t, lang in zip(texts, languages, strict=True)]
         self._retriever.index(corpus_tokens, show_progress=False)
         self._vocab = dict(self._retriever.vocab_dict)
+
+    def save(self, folder: Path) -> None:
+        """Write the index to `folder` (bm25s' own files), for `load` to read instead of re-tokenising."""
+        self._retriever.save(str(folder), show_progress=False)
+
+    @classmethod
+    def load(cls, folder: Path, size: int) -> LexicalIndex:
+        """An index that `save` wrote for `size` texts; ValueError when the files are not that index."""
+        import bm25s
+
+        index = cls([])
+        index._retriever = bm25s.BM25.load(str(folder), show_progress=False)
+        index._vocab = dict(index._retriever.vocab_dict)
+        index.size = size
+        scored = int(index._retriever.scores["num_docs"])
+        if scored != size:
+            raise ValueError(f"the BM25 index in {folder} holds {scored} texts, not {size}")
+        return index
 
     def scores(self, query_tokens: Sequence[str]) -> NDArray[np.float32]:
         import numpy as np

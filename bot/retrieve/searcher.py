@@ -12,7 +12,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadQuestion, IndexMissing
-from ..index.embeddings import MiniLMEmbeddings, get_embedder
+from ..index.embeddings import MiniLMEmbeddings, embedder_for
 from ..index.store import Generation, IndexStore, open_store
 from ..parse.clauses import parse_clauses
 from ..settings import Settings
@@ -21,6 +21,7 @@ from .documents import DocumentEntry, VersionEntry, documents_from_manifest
 from .fusion import fold_hits, masked_top, reciprocal_rank_fusion
 from .language import LANGUAGES
 from .lexical import LexicalIndex, expand_query
+from .snapshot import Chunks, lexical_key, read_chunks, read_lexical, write_chunks, write_lexical
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,7 +54,8 @@ class Searcher:
         self.documents = documents_from_manifest(self.manifest)
         self.versions: dict[str, VersionEntry] = {v.version_id: v for d in self.documents for v in d.versions}
         self.collection = store.chunks(generation)
-        ids, texts, metas = store.all_chunks(generation)
+        held = read_chunks(settings, generation)
+        ids, texts, metas = (held.ids, held.texts, held.metas) if held else store.all_chunks(generation)
         if not ids:
             raise IndexMissing(
                 f"the index in {settings.chroma_url or settings.data_dir} holds no clauses (every file was skipped "
@@ -69,15 +71,25 @@ class Searcher:
         self.chunk_version = np.array(
             [self.version_index.get(m["version_id"], -1) for m in metas], dtype=np.int32
         )
-        self.lexical = LexicalIndex(
-            [self._search_text(i) for i in range(len(ids))],
-            [self.versions[m["version_id"]].provenance.language for m in metas],
-        )
+        self.vectors = held.vectors if held else self._load_vectors()
+        if held is None:
+            write_chunks(settings, generation, Chunks(ids, texts, metas, self.vectors))
+        self.lexical = self._lexical_index()  # after write_chunks, which replaces the snapshot folder whole
         self.services = sorted({d.service for d in self.documents}, key=str.casefold)
         self._latest = {d.latest.version_id for d in self.documents}
-        self.vectors = self._load_vectors()
         self._clauses: dict[str, list[Clause]] = {}
         self.embedder.encode(["warm up"])  # load the model now, so that query timings measure queries
+
+    def _lexical_index(self) -> LexicalIndex:
+        """The BM25 index of every chunk, from the snapshot when one was written by the same tokeniser."""
+        texts = [self._search_text(i) for i in range(len(self.ids))]
+        languages = [self.versions[m["version_id"]].provenance.language for m in self.metas]
+        key = lexical_key(texts, languages)
+        index = read_lexical(self.settings, self.generation, key, len(texts))
+        if index is None:
+            index = LexicalIndex(texts, languages)
+            write_lexical(self.settings, self.generation, key, index)
+        return index
 
     def _load_vectors(self) -> NDArray[np.float32]:
         """Every chunk's embedding, in the order of `ids`: the second-stage ranker compares the question with
@@ -349,11 +361,6 @@ def open_searcher(settings: Settings, embedder: MiniLMEmbeddings | None = None) 
         _checked[settings] = now
         if held is not None and held.generation.name == generation.name:
             return held
-        searcher = Searcher(
-            settings,
-            store,
-            generation,
-            embedder or get_embedder(settings.embed_batch_size, settings.embed_precision),
-        )
+        searcher = Searcher(settings, store, generation, embedder or embedder_for(settings))
         _searchers[settings] = searcher
         return searcher
