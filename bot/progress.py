@@ -11,6 +11,7 @@ STAGES = {
     "embed": "Embedding new clause text",
     "write": "Writing the new index generation",
     "publish": "Switching to the new index generation",
+    "changes": "Recording what changed in the terms",
     "sync": "Syncing documents",
     "eval": "Evaluating",
 }

@@ -42,3 +42,15 @@ def test_a_document_held_in_one_version_says_so_and_quotes_its_change_log(shared
         "Updated terms to include a statement that Bandcamp will not use your music" in c.excerpt
         for c in answer.citations
     )
+
+
+def test_a_dated_change_question_answers_from_the_recorded_change(shared_index) -> None:  # type: ignore[no-untyped-def]
+    # Read as "the version in force then", this got the notice-of-changes clause; now the month decides which
+    # recorded changes count, and the answer quotes both wordings with their dates.
+    answer = ask("What changed in SoundCloud's AI terms in May 2025?", shared_index)
+    assert not answer.abstained
+    old, new = answer.citations[:2]
+    assert old.provenance.version_date == date(2024, 2, 7) and "inform, train, develop" in old.excerpt
+    assert new.provenance.version_date == date(2025, 5, 21) and "opt-in mechanism" in new.excerpt
+    assert "between May 1, 2025 and May 31, 2025" in answer.text
+    assert "(Last Amended: February 7, 2024)" in answer.text and "(Last Amended: May 21, 2025)" in answer.text

@@ -1,6 +1,6 @@
-"""The changes on the web, mounted on a bare FastAPI app as `create_app` would: `GET /api/changes`,
-`GET /api/changes/{id}`, `GET /feeds/changes.atom` (valid Atom, escaped, cacheable), and the chat page's
-"What changed" view — rendered in isolation, and in Debian's chromium on a small page built from it.
+"""The changes on the web: `GET /api/changes`, `GET /api/changes/{id}`, `GET /feeds/changes.atom` (valid Atom,
+escaped, cacheable) on a bare FastAPI app and in `create_app`, and the chat page's "What changed" view —
+rendered in isolation, and on the real chat page in Debian's chromium, with screenshots.
 
 The corpus: the project's test corpus (Loudwave's terms change between March 2024 and July 2025) plus two
 versions of a hostile document whose changed clause carries markup that must never run.
@@ -148,7 +148,8 @@ def test_the_feed_validates_and_never_carries_markup_from_a_document(client: Tes
         "https://shadowtape.example/terms"
     )
     content = hostile.content[0].value
-    assert "&lt;script&gt;window.__pwned" in content and "<script" not in content and "<img" not in content
+    assert "&lt;script&gt;" in content and "&lt;/script&gt;" in content and "__pwned" in content
+    assert "<script" not in content and "<img" not in content
     assert "January 1, 2025" in content and "September 1, 2025" in content
     # The same entries under the same ids on every request; a reader asking again gets 304.
     again = client.get("/feeds/changes.atom", headers={"If-None-Match": response.headers["etag"]})
@@ -166,7 +167,8 @@ def test_the_view_renders_escaped_side_by_side_wording(settings: Settings) -> No
     body = render_changes(settings, "all", "all", False)
     assert body.count('<details class="pb-change"') == 3
     assert "<h4>Shadowtape</h4>" in body and "<h4>Loudwave</h4>" in body
-    assert "&lt;script&gt;window.__pwned=&#x27;change&#x27;&lt;/script&gt;" in body and "<script" not in body
+    assert "&lt;script&gt;" in body and "&lt;/script&gt;" in body and "__pwned" in body
+    assert "<script" not in body and "<img" not in body
     assert "<del>" in body and "<ins>" in body
     assert "Before — version of March 1, 2024 (Last Amended: March 1, 2024)" in body
     termination = render_changes(settings, "termination", "all", False)
@@ -199,20 +201,19 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="module")
 def served(settings: Settings) -> Iterator[str]:
-    """A small page made of the view alone (and the router), served by uvicorn on loopback."""
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    import gradio as gr
+    """The whole web application (`create_app`: API, feed and chat page, behind the guard), served by uvicorn
+    on loopback with `policybot serve`'s settings."""
     import uvicorn
 
-    app = app_for(settings)
-    with gr.Blocks(title="What changed") as page:
-        gr.Markdown("## What changed")
-        changes_view(settings)
-    gr.mount_gradio_app(app, page, path="/", ssr_mode=False, mcp_server=False, pwa=False, footer_links=[])
+    from bot.web.app import create_app
+    from bot.web.server import server_config
+
+    served_settings = Settings(data_dir=settings.data_dir, rate_limit_per_minute=600, rate_limit_burst=100)
     sock = socket.socket()
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    config = server_config(create_app(served_settings), served_settings, "127.0.0.1", port, logs=False)
+    server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 60
@@ -223,6 +224,16 @@ def served(settings: Settings) -> Iterator[str]:
     server.should_exit = True
     thread.join(15)
     sock.close()
+
+
+def test_the_app_serves_the_changes(settings: Settings) -> None:
+    from bot.web.app import create_app
+
+    app = TestClient(create_app(settings, chat=False))
+    assert app.get("/api/changes").json()["count"] == 3
+    feed = app.get("/feeds/changes.atom", params={"service": "Loudwave", "topic": "ai_training"})
+    assert feed.status_code == 200 and feed.headers["content-type"].startswith("application/atom+xml")
+    assert b"Loudwave changed its Terms of Use on AI training (July 1, 2025)" in feed.content
 
 
 @pytest.mark.slow
@@ -243,7 +254,13 @@ def test_the_view_in_chromium(served: str, tmp_path: Path) -> None:
         requested: list[str] = []
         page.on("request", lambda r: requested.append(r.url))
         page.goto(served + "/")
+        # On the chat page, under the conversation: the "What changed" panel, closed until opened.
+        page.locator("#pb-changes-panel").get_by_text("What changed").first.click()
         page.wait_for_selector("#pb-changes details.pb-change")
+        # The list is rendered again when the page loads: wait until that is done (Gradio hides its tracker).
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('#pb-changes .wrap')].every(w => w.classList.contains('hide'))"
+        )
         assert page.locator("#pb-changes details.pb-change").count() == 3
         first = page.locator("#pb-changes details.pb-change").filter(
             has_text="Loudwave changed its Terms of Use on AI"
@@ -265,7 +282,8 @@ def test_the_view_in_chromium(served: str, tmp_path: Path) -> None:
         page.wait_for_function(
             "() => document.querySelectorAll('#pb-changes details.pb-change').length === 1"
         )
-        assert "30 days" in page.locator("#pb-changes").inner_text()
+        page.locator("#pb-changes details.pb-change summary").click()
+        assert "30 days" in " ".join(page.locator("#pb-changes .pb-new ins").all_inner_texts())
         page.screenshot(path=str(shots / "changes-view-topic.png"), full_page=True)
         assert {r.split("/")[2] for r in requested if r.startswith("http")} == {served.split("/")[2]}
         browser.close()

@@ -21,7 +21,8 @@ from ..settings import Settings
 from ..types import Answer, Draft, Hit, Question
 from .abstain import abstained
 from .cite import cite
-from .compose import compose, composer_for
+from .compose import compose
+from .composers import composer_for
 from .gate import gate, gate_citations, gate_evidence
 from .plan import plan
 from .read import read
@@ -100,7 +101,9 @@ def draft(q: Question, searcher: Searcher, settings: Settings, timings: dict[str
         stop = gate_citations(q, cited.citations)
         if stop is not None:
             return Draft(q, hits, abstained(stop, q))
-    return Draft(q, hits, compose(q, planned, cited))
+    # A change answer quotes older versions on purpose: they are not "the version in force" at the period's end.
+    composed = replace(q, as_of=None) if planned.kind == "change" else q
+    return Draft(q, hits, compose(composed, planned, cited))
 
 
 def finish(answer: Answer, q: Question, began: float, timings: dict[str, float]) -> Answer:

@@ -16,6 +16,7 @@ from .changes import asks_about_change, change_lead, change_topic, find_changes,
 from .compare import NoteUse, Row, compare, comparison_services, use_note
 from .data import change_search_words
 from .notes import load_notes
+from .recorded import recorded_changes
 from .retrieve import Evidence
 
 PlanKind = Literal["plain", "comparison", "change"]
@@ -44,8 +45,14 @@ def plan(
 ) -> Plan:
     asked = q.standalone or q.text
     topic = evidence.reading.topic if evidence.reading is not None else None
+    if asks_about_change(asked):  # dated or not, from the changes recorded with the index when it has them
+        recorded = recorded_changes(q, topic, searcher, evidence.hits)
+        if recorded is not None:
+            lead, quoted, remarks = recorded
+            candidates = (*evidence.hits, *(h for h in quoted if h not in evidence.hits))
+            return Plan("change", topic, tuple(quoted), candidates, lead=lead, notes=tuple(remarks))
     change = asks_about_change(asked) and q.as_of is None
-    if topic is not None and not change and asks_for_comparison(q.text, len(q.services)):
+    if topic is not None and not change and asks_for_comparison(q.text, len(q.services), q.categories):
         return plan_comparison(q, topic, evidence, searcher, settings)
     if evidence.best_probability is not None:
         chosen = choose_ranked(evidence.hits, q.services, settings.max_citations)
@@ -91,7 +98,7 @@ def plan_comparison(
     q: Question, topic: Topic, evidence: Evidence, searcher: Searcher, settings: Settings
 ) -> Plan:
     """A row per platform: its stance, policybot's note and the deciding clause, or "not addressed"."""
-    services = comparison_services(searcher, q.services)
+    services = comparison_services(searcher, q.services, q.categories)
     notes_db = load_notes(settings.notes_dir)
     rows = compare(topic, services, searcher, settings, notes_db, as_of=q.as_of, region=q.region)
     return Plan("comparison", topic, (), evidence.hits, rows=tuple(rows))

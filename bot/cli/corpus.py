@@ -44,8 +44,9 @@ def sync(obj: Context, source: Path | None, services: tuple[str, ...], no_index:
     from ..index.build import build_index
     from ..ingest.sync import default_corpus_dirs, sync_from_folder, sync_from_git
     from ..progress import TerminalProgress
+    from .changes import news_after_index, news_json
     from .context import run
-    from .render import report_json, report_text
+    from .render import report_json
 
     def action() -> None:
         settings = obj.settings
@@ -69,29 +70,40 @@ def sync(obj: Context, source: Path | None, services: tuple[str, ...], no_index:
             index = build_index(default_corpus_dirs(settings), settings, progress=progress)
             progress.done()
             result["index"] = report_json(index)
+            news = news_after_index(settings, index)
+            result["changes"] = news_json(news)
         if as_json:
             click.echo(json.dumps(result, ensure_ascii=False))
             return
-        click.echo(
-            f"Synced {len(report.added)} new version(s) in {report.seconds:.1f} s; {report.unchanged} already here, "
-            f"{report.identical_skipped} identical to the version before (recorded once)."
-        )
-        for path in report.added:
-            click.echo(f"  + {path}")
-        for conflict in report.conflicts:
-            click.echo(f"  ! {conflict}")
-        for error in report.errors:
-            click.echo(f"policybot: error: {error}", err=True)
-        if report.missing:
-            click.echo(
-                f"{len(report.missing)} listed document(s) not found at the source (see --json for the list)."
-            )
-        if index is not None:
-            click.echo(report_text(index))
+        _echo_sync(report, index, news if index is not None else None)
         if report.errors:
             raise SystemExit(1)
 
     run(action)
+
+
+def _echo_sync(report: Any, index: Any, news: Any) -> None:
+    """The sync report for a person: what came in, what clashed, what the re-index did and what changed."""
+    from .changes import news_lines
+    from .render import report_text
+
+    click.echo(
+        f"Synced {len(report.added)} new version(s) in {report.seconds:.1f} s; {report.unchanged} already here, "
+        f"{report.identical_skipped} identical to the version before (recorded once)."
+    )
+    for path in report.added:
+        click.echo(f"  + {path}")
+    for conflict in report.conflicts:
+        click.echo(f"  ! {conflict}")
+    for error in report.errors:
+        click.echo(f"policybot: error: {error}", err=True)
+    if report.missing:
+        click.echo(
+            f"{len(report.missing)} listed document(s) not found at the source (see --json for the list)."
+        )
+    if index is not None:
+        click.echo(report_text(index))
+        click.echo("\n".join(news_lines(news)))
 
 
 def _version_json(entry: VersionEntry) -> dict[str, Any]:

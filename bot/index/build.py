@@ -17,7 +17,7 @@ from ..parse.chunks import make_chunks
 from ..parse.clauses import parse_clauses
 from ..settings import Settings
 from ..types import Chunk, Clause, Corpus, DocumentVersion, IndexReport
-from .embeddings import MODEL_NAME, MiniLMEmbeddings, get_embedder
+from .embeddings import MODEL_NAME, MiniLMEmbeddings, embedder_for
 from .lease import IndexLease
 from .metadata import date_to_int, provenance_metadata
 from .store import Generation, IndexStore, open_store
@@ -191,6 +191,7 @@ def build_index(
             manifest = build_manifest(
                 chunked.corpus, chunked.clauses, chunked.chunks, generation, [str(d) for d in corpus_dirs]
             )
+            _record_changes(store, generation, chunked, current, step)
             _publish(store, lease, generation, manifest, written, current, report)
         finally:
             lease.release()
@@ -267,7 +268,7 @@ def _write_generation(
     chunks written, distinct texts embedded). Vectors already in the serving generation `current` are reused."""
     chunks = chunked.chunks
     known = store.embeddings_by_hash(current) if current is not None else {}
-    embedder = embedder or get_embedder(settings.embed_batch_size, settings.embed_precision)
+    embedder = embedder or embedder_for(settings)
     vectors, embedded = _embed(chunks, known, embedder, step)
     generation = store.new_generation(chunked.fingerprint)
     latest = latest_versions(chunked.corpus.versions)
@@ -286,6 +287,28 @@ def _write_generation(
         )
         step("write", start + len(part), len(unique))
     return generation, len(unique), embedded
+
+
+def _record_changes(
+    store: IndexStore,
+    generation: Generation,
+    chunked: _ChunkedCorpus,
+    current: Generation | None,
+    step: Progress,
+) -> None:
+    """What changed between consecutive versions, recorded with the generation before it is published (one
+    upsert; pairs already compared under `current` are reused, so ids and first-seen times carry over)."""
+    from ..changes.record import record_build_changes  # the changes package needs the store, not the builder
+
+    record_build_changes(
+        store,
+        generation,
+        chunked.corpus.versions,
+        chunked.clauses,
+        previous=current,
+        progress=step,
+        parser_version=PARSER_VERSION,
+    )
 
 
 def _publish(

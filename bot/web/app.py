@@ -1,16 +1,19 @@
-"""The web application: the HTTP API under `/api`, the widget script at `/widget.js` and the chat page at `/`,
-in one FastAPI app, behind one guard (`bot.web.guard`). How it is served: `bot.web.server`."""
+"""The web application: the HTTP API under `/api`, the OpenAI-compatible API under `/v1`, the widget script at
+`/widget.js` and the chat page at `/`, in one FastAPI app, behind one guard (`bot.web.guard`). How it is served: `bot.web.server`."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from ..settings import Settings
+from .changes import changes_router
 from .docs import api_docs
 from .errors import SafeJSONResponse, add_error_handlers
 from .feedback import FeedbackStore, open_feedback
 from .guard import install_guard
 from .limits import RateLimiter
+from .openai_api import router as openai_router
+from .openai_errors import OpenAIErrors
 from .routes import FALLBACK, RateLimited, api, api_fallback, package_version, rate_limited
 
 _ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -37,13 +40,17 @@ def create_app(
     add_error_handlers(app)
     app.add_exception_handler(RateLimited, rate_limited)
     app.include_router(api)
+    app.include_router(changes_router)  # /api/changes…, /feeds/changes.atom: before the /api fallback
     app.add_api_route("/api/docs", api_docs, methods=["GET", "HEAD"], include_in_schema=False)
     # Last under /api/: any other path there is the API's 404 or 405, never the chat page's.
     app.add_api_route(FALLBACK, api_fallback, methods=_ALL_METHODS, include_in_schema=False)
+    # Before the chat page, which is mounted at / and takes every other path.
+    app.include_router(openai_router)
     events = None
     if chat:
         from .chat import mount_chat
 
         events = mount_chat(app, settings, app.state.feedback, app.state.limiter)
     install_guard(app, settings, events)
+    app.add_middleware(OpenAIErrors)  # outside the guard: its refusals on /v1 in OpenAI's error shape
     return app

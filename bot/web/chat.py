@@ -107,6 +107,7 @@ def build_chat(settings: Settings, feedback: FeedbackStore, limiter: RateLimiter
     )
     import gradio as gr
 
+    from .changes import changes_view
     from .chat_events import ChatEvents, indexed_services
 
     services = indexed_services(settings)
@@ -126,6 +127,8 @@ def build_chat(settings: Settings, feedback: FeedbackStore, limiter: RateLimiter
                 gr.Markdown("### Sources")
                 panel = gr.HTML(PANEL_EMPTY, elem_id="pb-citations", js_on_load=None)
         _wire(page, events, parts, turns, panel)
+        with gr.Accordion("What changed", open=False, elem_id="pb-changes-panel"):
+            changes_view(settings)
     return page
 
 
