@@ -7,9 +7,11 @@ from pathlib import Path
 import click
 
 from .ask import ask, index, search
+from .changes import changes_command, watch
 from .context import Context
 from .corpus import corpus
 from .evaluation import bench_command, eval_command
+from .mcp import mcp_command
 from .serve import serve
 
 EXAMPLES = """
@@ -60,6 +62,9 @@ main.add_command(corpus)
 main.add_command(serve)
 main.add_command(eval_command)
 main.add_command(bench_command)
+main.add_command(changes_command)
+main.add_command(watch)
+main.add_command(mcp_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -62,7 +62,8 @@ def serve(
     forwarded_allow_ips: tuple[str, ...],
     no_chat: bool,
 ) -> None:
-    """Serve the chat page at /, the HTTP API under /api and the embeddable widget at /widget.js.
+    """Serve the chat page at /, the HTTP API under /api, the OpenAI-compatible chat API under /v1 (model
+    `policybot`; POLICYBOT_API_KEYS, when set, lists the bearer keys it accepts) and the widget at /widget.js.
 
     \b
     Embed the widget on any page whose origin is allowed:

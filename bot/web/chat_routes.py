@@ -12,7 +12,7 @@ from typing import Any
 
 from .asgi import ASGIApp, Receive, Scope, Send, replaying, send_error, shorten
 from .bodies import encodable
-from .origins import ANY_ORIGIN_PATHS, API_PREFIX
+from .origins import ANY_ORIGIN_PATHS, API_PREFIXES
 
 _SESSION = r"[A-Za-z0-9_-]{1,64}"
 _READ = ("GET", "HEAD")
@@ -83,9 +83,9 @@ def event_problem(body: bytes, events: Mapping[int, Event], queued: bool | None)
 
 
 def _chat_path(scope: Scope) -> str | None:
-    """The path, when the request is for the chat page (everything but the API and the widget)."""
+    """The path, when the request is for the chat page (everything but the APIs and the widget)."""
     path = str(scope.get("path", ""))
-    if scope["type"] != "http" or path.startswith(API_PREFIX) or path in ANY_ORIGIN_PATHS:
+    if scope["type"] != "http" or path.startswith(API_PREFIXES) or path in ANY_ORIGIN_PATHS:
         return None
     return path
 

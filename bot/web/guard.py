@@ -127,7 +127,7 @@ def install_guard(app: FastAPI, settings: Settings, events: Mapping[int, Event] 
     cors = {
         "allow_origins": list(settings.cors_origins),
         "allow_methods": ["GET", "POST"],
-        "allow_headers": ["Content-Type"],
+        "allow_headers": ["Content-Type", "Authorization"],  # Authorization: the /v1 API's bearer key
         "expose_headers": ["Retry-After"],
         "allow_credentials": False,
         "max_age": 600,

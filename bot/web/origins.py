@@ -10,6 +10,8 @@ from urllib.parse import urlsplit
 from .asgi import ASGIApp, Receive, Scope, Send, header, send_error, shorten
 
 API_PREFIX = "/api/"
+API_PREFIXES = (API_PREFIX, "/v1/")
+"""The JSON APIs: policybot's own and the OpenAI-compatible one; pages on the CORS allow-list may use both."""
 ANY_ORIGIN_PATHS = frozenset({"/widget.js"})
 """Any site may load the widget script; what it may then ask is decided by the CORS allow-list."""
 LOCAL_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -94,7 +96,7 @@ class OriginGuard:
     def allows(self, path: str, origin: str | None, host: str | None) -> bool:
         if origin is None or path in ANY_ORIGIN_PATHS or same_origin(origin, host):
             return True
-        return path.startswith(API_PREFIX) and (self.any_origin or origin.casefold() in self.allowed)
+        return path.startswith(API_PREFIXES) and (self.any_origin or origin.casefold() in self.allowed)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -106,7 +108,7 @@ class OriginGuard:
 
     @staticmethod
     def _refusal(path: str, origin: str) -> str:
-        if path.startswith(API_PREFIX):
+        if path.startswith(API_PREFIXES):
             return (
                 f"pages on {origin} may not use this API; the operator can allow it with "
                 "POLICYBOT_CORS_ORIGINS or `policybot serve --cors-origin`"
