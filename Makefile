@@ -13,11 +13,14 @@ export ANONYMIZED_TELEMETRY := False
 setup: $(STAMP)
 
 # torch is pinned to the CPU build that installs from local disk; a plain `torch` requirement would pull CUDA.
+# `bot.index.export` writes the ONNX copy of the bundled model (POLICYBOT_MODEL_CACHE, default ~/.cache/policybot)
+# that queries run on without torch; deterministic, from installed files only (the first index does it otherwise).
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m bot.index.export
 	touch $(STAMP)
 
 # Index the bundled corpus, answer the founding article's questions, then serve the chat page (Ctrl-C stops).
@@ -34,6 +37,8 @@ demo-shared: setup
 	$(BIN)/policybot corpus sync --from ../shared/corpus/open-terms-archive
 	$(BIN)/policybot ask "What changed in SoundCloud's AI terms?"
 	$(BIN)/policybot ask "Which platforms let me opt out of AI training?"
+	$(BIN)/policybot ask "Who owns the images I generate on Midjourney?"
+	$(BIN)/policybot ask "Does ArtStation let AI companies scrape my portfolio?"
 	@echo "Chat page: http://127.0.0.1:$(DEMO_PORT)/  (Ctrl-C to stop)"
 	$(BIN)/policybot serve --host 127.0.0.1 --port $(DEMO_PORT)
 

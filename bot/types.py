@@ -210,6 +210,8 @@ class Question:
     """It points back at the date the conversation was about ("back then")."""
     language: str = "en"
     """The language it is written in ("en", "fr")."""
+    categories: tuple[str, ...] = ()
+    """Kinds of platform it asks across ("which AI image generators …" → ai_image_generator)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -122,3 +122,12 @@ def test_tampered_stored_text_means_no_citation(shared_index, monkeypatch) -> No
     monkeypatch.setattr(store, "text", tampered)
     answer = ask("Can SoundCloud use my tracks to train AI?", shared_index)
     assert all("train" not in c.excerpt for c in answer.citations)
+
+
+def test_a_renamed_platform_answers_under_its_current_name_and_names_the_older_one(shared_index) -> None:  # type: ignore[no-untyped-def]
+    answer = ask("What did Twitter's terms say about the licence to my posts in 2022?", shared_index)
+    assert not answer.abstained
+    older = [c for c in answer.citations if c.provenance.version_date < date(2023, 9, 29)]
+    assert older and all(c.provenance.service == "X" for c in answer.citations)
+    assert any("as published under the name Twitter" in note for note in answer.notes), answer.notes
+    assert_verbatim(shared_index, answer)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from ..errors import BadQuestion
+from ..ingest.catalog import load_catalog
 from ..retrieve.documents import DocumentEntry
 from ..retrieve.searcher import Searcher
 from ..retrieve.topics import Topic
@@ -76,11 +77,23 @@ def use_note(
     return NoteUse(note, hit, stale=False)
 
 
-def comparison_services(searcher: Searcher, named: Sequence[str]) -> list[str]:
-    """The platforms a comparison covers: those named, else every platform whose terms are in the index."""
+def comparison_services(
+    searcher: Searcher, named: Sequence[str], categories: Sequence[str] = ()
+) -> list[str]:
+    """The platforms a comparison covers: those named, else every platform whose terms are in the index, or
+    only those of the kinds the question asks across ("which AI image generators …")."""
     if len(named) >= 2:
         return list(named)
-    return sorted({d.service for d in searcher.documents if d.kind == "terms"}, key=str.casefold)
+    services = sorted({d.service for d in searcher.documents if d.kind == "terms"}, key=str.casefold)
+    if not categories:
+        return services
+    catalog = load_catalog()
+
+    def of_kind(service: str) -> bool:
+        info = catalog.service(service)
+        return info is not None and bool(set(info.categories) & set(categories))
+
+    return [s for s in services if of_kind(s)] or services
 
 
 def _regions(searcher: Searcher, service: str, region: str | None) -> list[str | None]:
@@ -109,7 +122,22 @@ def compare(
         for where in regions:
             label = service if len(regions) == 1 else f"{service} ({where})"
             rows.append(_row(topic, service, label, searcher, notes, as_of, where))
-    return rows
+    return group_by_stance(rows, topic.stances)
+
+
+def group_by_stance(rows: Sequence[Row], stances: Sequence[str]) -> list[Row]:
+    """Rows grouped by stance: the platforms that take a position first, in the topic's order of stances
+    (topics.toml), then those with only a quote, then "not addressed", then those with no terms held.
+    Within a group the order is the platforms' (alphabetical)."""
+
+    def group(row: Row) -> tuple[int, int, str]:
+        if row.stance is None:
+            return (1 if row.hit is not None else 3, 0, "")
+        if row.stance == "not addressed":
+            return (2, 0, "")
+        return (0, stances.index(row.stance) if row.stance in stances else len(stances), row.stance)
+
+    return sorted(rows, key=group)
 
 
 def _row(

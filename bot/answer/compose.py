@@ -11,19 +11,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
+from ..ingest.catalog import load_catalog
 from ..ingest.dates import human_date
 from ..ingest.markdown import clean_inline
-from ..types import Answer, Citation, ComparisonRow, Draft, Hit, Question, Summary
+from ..types import Answer, Citation, ComparisonRow, Hit, Question, Summary
 from .abstain import possessive, services_sentence
 from .compare import NoteUse, table_text
 from .data import pattern
 from .glossary import glossary_for
 
 if TYPE_CHECKING:
-    from ..retrieve.searcher import Searcher
-    from ..settings import Settings
     from .cite import Cited
     from .plan import Plan
 
@@ -120,16 +119,48 @@ def compose_text(citations: Sequence[Citation]) -> str:
 
 
 def citation_notes(citations: Sequence[Citation], as_of: date | None) -> list[str]:
+    """Notes on the quotes' versions: older than the newest held, published under a former name, binding or
+    not. Quotes from one version share one note ("[1], [2] quote …")."""
     notes: list[str] = []
-    for citation in citations:
-        if citation.newer_version:
-            when = f"the version in force on {human_date(as_of)}" if as_of else "an older version"
-            notes.append(
-                f"[{citation.n}] quotes {when} ({citation.provenance.date_label}); "
-                f"a newer version exists ({citation.newer_version})."
-            )
+    when = f"the version in force on {human_date(as_of)}" if as_of else "an older version"
+    for numbers, first in _by_version([c for c in citations if c.newer_version]):
+        verb = "quotes" if "," not in numbers else "quote"
+        notes.append(
+            f"{numbers} {verb} {when} ({first.provenance.date_label}); a newer version exists ({first.newer_version})."
+        )
     notes.extend(_binding_notes(citations))
+    notes.extend(former_name_notes(citations))
     return notes
+
+
+def former_name_notes(citations: Sequence[Citation]) -> list[str]:
+    """A renamed platform answers under its current name; a quote from a version published under the older
+    name says so ("[2] is from X's Terms of Service as published under the name Twitter (…)")."""
+    catalog = load_catalog()
+    renamed = [
+        c
+        for c in citations
+        if (former := catalog.former_name(c.provenance.service, c.provenance.version_date))
+        and former.casefold() != c.provenance.service.casefold()
+    ]
+    notes = []
+    for numbers, first in _by_version(renamed):
+        p = first.provenance
+        former = catalog.former_name(p.service, p.version_date)
+        verb = "is" if "," not in numbers else "are"
+        notes.append(
+            f"{numbers} {verb} from {possessive(p.service)} {p.title} as published under the name {former} "
+            f"({p.date_label}); {p.service} is the platform's current name."
+        )
+    return notes
+
+
+def _by_version(citations: Sequence[Citation]) -> list[tuple[str, Citation]]:
+    """The citations grouped by the document version they quote: ("[1], [3]", first citation) per version."""
+    groups: dict[str, list[Citation]] = {}
+    for c in citations:
+        groups.setdefault(c.provenance.version_id, []).append(c)
+    return [(_numbers(c.n for c in group), group[0]) for group in groups.values()]
 
 
 EXPLAIN = frozenset({"statement", "help", "note"})
@@ -179,43 +210,8 @@ def _numbers(ns: Iterable[int]) -> str:
     return ", ".join(f"[{n}]" for n in ns)
 
 
-class Composer(Protocol):
-    """Turns the stages' draft into the answer shown: whole (`compose`) or as it comes (`stream`: text
-    pieces, then the final Answer, whose text is authoritative)."""
-
-    def compose(
-        self, draft: Draft, searcher: Searcher, settings: Settings, timings: dict[str, float]
-    ) -> Answer: ...
-
-    def stream(
-        self, draft: Draft, searcher: Searcher, settings: Settings, timings: dict[str, float]
-    ) -> Iterator[str | Answer]: ...
-
-
-class ExtractiveComposer:
-    """The draft's own verified answer; streamed line by line, the pieces joined are exactly its text."""
-
-    def compose(
-        self, draft: Draft, searcher: Searcher, settings: Settings, timings: dict[str, float]
-    ) -> Answer:
-        return draft.answer
-
-    def stream(
-        self, draft: Draft, searcher: Searcher, settings: Settings, timings: dict[str, float]
-    ) -> Iterator[str | Answer]:
-        yield from stream_lines(draft.answer)
-
-
 def stream_lines(answer: Answer) -> Iterator[str | Answer]:
     lines = answer.text.split("\n")
     for i, line in enumerate(lines):
         yield line + ("\n" if i < len(lines) - 1 else "")
     yield answer
-
-
-def composer_for(settings: Settings) -> Composer:
-    if settings.composer == "llm":
-        from .llm import LLMComposer
-
-        return LLMComposer()
-    return ExtractiveComposer()

@@ -13,9 +13,11 @@ from collections.abc import Sequence
 from ..ingest.dates import human_date
 from ..retrieve.rerank import ranker
 from ..retrieve.searcher import Searcher
+from ..retrieve.topics import asks_for_comparison
 from ..settings import Settings
 from ..types import Abstention, Citation, Question
 from .abstain import abstention, possessive, services_sentence
+from .changes import asks_about_change
 from .data import pattern
 from .retrieve import Evidence
 
@@ -56,8 +58,15 @@ def gate_evidence(
         scope = f" in {services_sentence(list(q.services))}'s documents" if named else ""
         return abstention("nothing_found", "no_evidence" if named else "off_topic", scope=scope, have=have)
     weights = ranker()
+    # A comparison is answered platform by platform, and each row says when a platform's terms don't address
+    # the topic: the question as a whole is not one to refuse for want of a single answering clause.
+    many_answers = evidence.reading is not None and evidence.reading.topic is not None
+    many_answers = many_answers and asks_for_comparison(q.text, len(q.services), q.categories)
+    # A question about change is answered from the recorded changes, not from one answering clause.
+    many_answers = many_answers or asks_about_change(q.standalone or q.text)
     if (
-        weights is not None
+        not many_answers
+        and weights is not None
         and evidence.abstain_probability is not None
         and evidence.abstain_probability >= weights.abstain_above
     ):

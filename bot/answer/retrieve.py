@@ -97,7 +97,7 @@ def score_candidates(q: Question, searcher: Searcher, timings: dict[str, float])
         q.topic, allowed, k=CANDIDATES, vector=topic_vector, language=q.language, wide=WIDE, timings=timings
     )
     began = time.perf_counter()
-    reading = read_intents(question_vector, searcher.embedder)
+    reading = read_intents(question_vector, searcher.embedder, q.standalone or q.text)
     support = Support.of(searcher, (found.dense, found.lexical))
     features = candidate_features(q, found.hits, (topic_vector, question_vector), reading, support, searcher)
     timings["features_ms"] = (time.perf_counter() - began) * 1000

@@ -25,7 +25,7 @@ def report_json(r: IndexReport) -> dict[str, Any]:
 
 
 def answer_text(a: Answer) -> str:
-    lines = [a.text]
+    lines = [plain_tables(a.text)]
     if a.citations and not all(
         f"[{c.n}]" in a.text and clean_inline(c.excerpt)[:40] in a.text for c in a.citations
     ):
@@ -58,6 +58,28 @@ def answer_text(a: Answer) -> str:
         lines.append("")
         lines.append(a.disclaimer)
     return "\n".join(lines)
+
+
+def plain_tables(text: str) -> str:
+    """A comparison's Markdown table as lines a terminal shows plainly: "• Platform (stance): summary [n]".
+    Rows stay in the table's order (grouped by stance); the header and the rule line are dropped."""
+    out: list[str] = []
+    header: list[str] | None = None
+    for line in text.split("\n"):
+        if not (line.startswith("|") and line.endswith("|")):
+            header = None
+            out.append(line)
+            continue
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if header is None:
+            header = cells
+        elif not all(set(c) <= set("-: ") for c in cells):
+            name, *rest = cells
+            stance = rest[0] if rest else ""
+            summary = " ".join(c for c in rest[1:-1] if c)
+            quote = rest[-1] if len(rest) >= 2 and rest[-1] not in ("–", "-", "") else ""
+            out.append(f"• {name} ({stance}): {summary}" + (f" {quote}" if quote else ""))
+    return "\n".join(out)
 
 
 def hits_text(hits: Sequence[Hit]) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import PolicybotError
 from ..ingest.catalog import Catalog, load_catalog
-from ..types import Corpus, DocumentVersion
+from ..types import Corpus
 
 EXPECTS = ("answer", "abstain")
 REQUIRED = ("id", "question", "expect", "gold")
@@ -219,16 +219,6 @@ class GoldProblem:
 
     def __str__(self) -> str:
         return f"{self.question_id}: {self.phrase.service} · {self.phrase.document}: {self.reason}"
-
-
-def phrase_in_version(phrase: GoldPhrase, version: DocumentVersion) -> bool:
-    p = version.provenance
-    return (
-        p.service.casefold() == phrase.service.casefold()
-        and p.document.casefold() == phrase.document.casefold()
-        and (phrase.version_date is None or p.version_date == phrase.version_date)
-        and normalise(phrase.phrase) in normalise(version.text)
-    )
 
 
 def check_gold(questions: Sequence[GoldQuestion], corpus: Corpus) -> list[GoldProblem]:

@@ -21,9 +21,6 @@ from ..errors import IndexMissing
 from ..settings import Settings
 from .client import GuardedCollection, StoreGuard, is_missing, make_client, pages
 from .lease import IndexLease, Lease, LeaseRecord, take_lease
-from .metadata import (
-    provenance_from_metadata as provenance_from_metadata,  # bot/retrieve/searcher.py imports it here
-)
 from .texts import StoredTexts
 
 META = "policybot_meta"

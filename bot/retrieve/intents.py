@@ -70,7 +70,7 @@ def _examples(embedder: MiniLMEmbeddings, kind: str) -> _Examples:
             if kind == "topics"
             else [(i.id, e) for i in intents() for e in i.examples]
         )
-        held = _Examples(embedder.encode([e for _, e in pairs]), tuple(o for o, _ in pairs))
+        held = _Examples(embedder.encode_fixed([e for _, e in pairs]), tuple(o for o, _ in pairs))
         with _lock:
             _embedded[key] = held
     return held
@@ -101,9 +101,22 @@ TOPIC_FLOOR = 0.45
 the dev set: above it, the nearest topic is the labelled one in most questions)."""
 
 
-def read_intents(vector: NDArray[np.float32], embedder: MiniLMEmbeddings) -> Reading:
+def read_intents(vector: NDArray[np.float32], embedder: MiniLMEmbeddings, text: str = "") -> Reading:
+    """The question's topic and intents: the topic whose written examples the question is nearest to, when
+    it is near enough. A topic the question names in the taxonomy's own words (its `pattern` in topics.toml:
+    "train … AI", "opt out … training") is preferred, the nearest of those it names, unless another topic's
+    examples are clearly nearer (by NAMED_MARGIN)."""
     by_topic = _best_per_owner(_examples(embedder, "topics"), vector)
     topic_id, similarity = max(by_topic.items(), key=lambda kv: kv[1]) if by_topic else ("", 0.0)
     by_id = {t.id: t for t in TOPICS}
     topic = by_id.get(topic_id) if similarity >= TOPIC_FLOOR else None
+    named = [t for t in TOPICS if text and t.pattern.pattern and t.pattern.search(text)]
+    if named:
+        nearest = max(named, key=lambda t: by_topic.get(t.id, 0.0))
+        if topic is None or similarity - by_topic.get(nearest.id, 0.0) < NAMED_MARGIN:
+            topic = nearest
     return Reading(topic, similarity, _best_per_owner(_examples(embedder, "intents"), vector))
+
+
+NAMED_MARGIN = 0.1
+"""How much nearer another topic's examples must be to win over a topic the question names in words."""

@@ -88,6 +88,10 @@ class ServiceMention:
     """The words of the question that named it."""
 
 
+_Candidate = tuple[str, set[str], bool, bool]
+"""(name, spellings, in corpus, typos tolerated)."""
+
+
 def find_services(
     text: str,
     available: Iterable[str],
@@ -106,11 +110,29 @@ def find_services(
         for size in (3, 2, 1)
         for i in range(len(words) - size + 1)
     ]
+    candidates = _candidates(available, catalog)
     covered: set[int] = set()
+    found: dict[str, tuple[int, ServiceMention, bool]] = {}
+    for position, size, gram in grams:
+        if covered.intersection(range(position, position + size)):
+            continue
+        for name, forms, in_corpus, _ in candidates:
+            if name not in found and gram in forms and _reads_as_platform(words, position, size, name):
+                found[name] = (position, ServiceMention(name, gram), in_corpus)
+                covered.update(range(position, position + size))
+                break
+    _match_typos(grams, candidates, covered, found)
+    ordered = sorted(found.values(), key=lambda item: item[0])
+    known = [mention for _, mention, in_corpus in ordered if in_corpus]
+    unknown = [mention for _, mention, in_corpus in ordered if not in_corpus]
+    return known, unknown
+
+
+def _candidates(available: Iterable[str], catalog: Catalog) -> list[_Candidate]:
+    """Every platform a question may name: only the catalog's platforms are matched with a typo, so that
+    everyday words ("artists") are never read as a lesser-known platform ("Artlist")."""
     available_names = list(dict.fromkeys(catalog.canonical_name(n) for n in available))
-    # (name, spellings, in corpus, typos tolerated): only the catalog's platforms are matched with a typo, so
-    # that everyday words ("artists") are never read as a lesser-known platform ("Artlist").
-    candidates: list[tuple[str, set[str], bool, bool]] = []
+    candidates: list[_Candidate] = []
     for name in available_names:
         info = catalog.service(name)
         aliases = (*info.aliases, *info.ota_names) if info else ()
@@ -123,19 +145,19 @@ def find_services(
             )
             taken.add(fold(info.name))
     for other in _platforms().other:
-        name, aliases = other.name, other.spellings
-        if fold(name) not in taken:
+        if fold(other.name) not in taken:
             # Only the listed spellings: some of these names are everyday words ("kick", "believe", "genius").
-            candidates.append((name, {fold(a) for a in aliases}, False, False))
-    found: dict[str, tuple[int, ServiceMention, bool]] = {}
-    for position, size, gram in grams:
-        if covered.intersection(range(position, position + size)):
-            continue
-        for name, forms, in_corpus, _ in candidates:
-            if name not in found and gram in forms and _reads_as_platform(words, position, size, name):
-                found[name] = (position, ServiceMention(name, gram), in_corpus)
-                covered.update(range(position, position + size))
-                break
+            candidates.append((other.name, {fold(a) for a in other.spellings}, False, False))
+    return candidates
+
+
+def _match_typos(
+    grams: list[tuple[int, int, str]],
+    candidates: list[_Candidate],
+    covered: set[int],
+    found: dict[str, tuple[int, ServiceMention, bool]],
+) -> None:
+    """Adds the platforms named with one typo, in words no exact mention took."""
     for position, size, gram in grams:
         if (
             size > 2
@@ -151,10 +173,6 @@ def find_services(
                 found[name] = (position, ServiceMention(name, gram), in_corpus)
                 covered.update(range(position, position + size))
                 break
-    ordered = sorted(found.values(), key=lambda item: item[0])
-    known = [mention for _, mention, in_corpus in ordered if in_corpus]
-    unknown = [mention for _, mention, in_corpus in ordered if not in_corpus]
-    return known, unknown
 
 
 def _close(word: str, form: str) -> bool:

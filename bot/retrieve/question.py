@@ -13,6 +13,7 @@ from ..data import Data, Pattern, load
 from ..errors import BadQuestion
 from ..ingest.catalog import Catalog
 from ..types import Question
+from .categories import named_categories
 from .language import question_language
 from .platforms import find_services
 from .when import read_when
@@ -189,4 +190,5 @@ def _read_one(
         earliest=when.earliest,
         back=when.back,
         language=question_language(text),
+        categories=named_categories(text),
     )

@@ -4,6 +4,7 @@ how a question names it, and which stances a note on it may take."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
@@ -103,9 +104,10 @@ def find_topic(text: str) -> Topic | None:
     return None
 
 
-def asks_for_comparison(text: str, services_named: int) -> bool:
-    """ "Compare SoundCloud and Bandcamp on …", "Which platforms let me …", "Who can delete my account …"."""
-    return services_named >= 2 or bool(_COMPARISON.search(text))
+def asks_for_comparison(text: str, services_named: int, categories: Sequence[str] = ()) -> bool:
+    """ "Compare SoundCloud and Bandcamp on …", "Which platforms let me …", "Who can delete my account …",
+    "Which AI image generators let me …" (`categories`: the kinds of platform the question asks across)."""
+    return services_named >= 2 or bool(categories) or bool(_COMPARISON.search(text))
 
 
 def canonical_topic(label: str) -> str:
