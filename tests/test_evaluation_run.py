@@ -165,8 +165,12 @@ def test_the_recipe_runs_on_a_small_slice_with_our_embedder(tmp_path: Path, embe
     model = get_embedder()
     recipe = open_recipe(corpus, tmp_path / "recipe", model)
     assert not recipe.reused and recipe.chunks >= recipe.documents == len(corpus.versions)
-    # Our embedding function, never Chroma's default (which would download a model).
-    assert recipe.store.embeddings is model
+    # Our embedding function (wrapped as LangChain's Embeddings), never Chroma's default (which would download
+    # a model): the store's vectors are ours.
+    from langchain_core.embeddings import Embeddings
+
+    assert isinstance(recipe.store.embeddings, Embeddings)
+    assert recipe.store.embeddings.embed_query("opt out of AI") == model.embed_query("opt out of AI")
     assert recipe.store._collection.name == COLLECTION
     again = open_recipe(corpus, tmp_path / "recipe", model)
     assert again.reused and again.chunks == recipe.chunks and again.path == recipe.path

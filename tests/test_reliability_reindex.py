@@ -116,7 +116,8 @@ KILL_POINTS = {
     "load:start": (["load"], False),
     "embed:mid": (["load", "embed"], False),
     "write:mid": (["load", "embed", "write"], True),
-    "publish:start": (["load", "embed", "write", "publish"], True),
+    # The generation's changes are recorded after it is written and before it is published.
+    "publish:start": (["load", "embed", "write", "changes", "publish"], True),
 }
 
 

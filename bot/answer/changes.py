@@ -109,9 +109,11 @@ def change_lead(document: DocumentEntry, point: ChangePoint | None, others: Sequ
 
 def pick_document(hits: Sequence[Hit], searcher: Searcher) -> DocumentEntry | None:
     """The document a change question is about: that of the best binding hit with more than one version,
+    else the platform's user agreement among the hits (its change log, where it has one, dates changes),
     else that of the best hit."""
     documents = [searcher.document_of(h.provenance.version_id) for h in hits]
     for hit, doc in zip(hits, documents, strict=True):
         if hit.provenance.kind == "terms" and len(doc.versions) > 1:
             return doc
-    return documents[0] if documents else None
+    agreement = next((d for d in documents if d.kind == "terms"), None)
+    return agreement or (documents[0] if documents else None)

@@ -91,6 +91,9 @@ def plan_noted(
         # would speak of a neighbouring question with the confidence of a summary.
         if used.hit is not None and any(_same_place(used.hit, h) for h in chosen):
             uses.append(used)
+    # The clauses the leading notes rest on are quoted first, in the notes' order.
+    anchored = [h for u in uses for h in chosen if u.hit is not None and _same_place(u.hit, h)]
+    chosen = [*dict.fromkeys(anchored), *(h for h in chosen if h not in anchored)]
     return Plan("plain", topic, tuple(chosen), tuple(candidates), notes=tuple(remarks), uses=tuple(uses))
 
 

@@ -102,21 +102,15 @@ the dev set: above it, the nearest topic is the labelled one in most questions).
 
 
 def read_intents(vector: NDArray[np.float32], embedder: MiniLMEmbeddings, text: str = "") -> Reading:
-    """The question's topic and intents: the topic whose written examples the question is nearest to, when
-    it is near enough. A topic the question names in the taxonomy's own words (its `pattern` in topics.toml:
-    "train … AI", "opt out … training") is preferred, the nearest of those it names, unless another topic's
-    examples are clearly nearer (by NAMED_MARGIN)."""
+    """The question's topic and intents. A topic the question names in the taxonomy's own words (its
+    `pattern` in topics.toml: "train … AI", "opt out … training") is taken as named, the nearest by examples
+    when it names several; otherwise the topic whose written examples the question is nearest to, when it is
+    near enough."""
     by_topic = _best_per_owner(_examples(embedder, "topics"), vector)
     topic_id, similarity = max(by_topic.items(), key=lambda kv: kv[1]) if by_topic else ("", 0.0)
     by_id = {t.id: t for t in TOPICS}
     topic = by_id.get(topic_id) if similarity >= TOPIC_FLOOR else None
     named = [t for t in TOPICS if text and t.pattern.pattern and t.pattern.search(text)]
     if named:
-        nearest = max(named, key=lambda t: by_topic.get(t.id, 0.0))
-        if topic is None or similarity - by_topic.get(nearest.id, 0.0) < NAMED_MARGIN:
-            topic = nearest
+        topic = max(named, key=lambda t: by_topic.get(t.id, 0.0))
     return Reading(topic, similarity, _best_per_owner(_examples(embedder, "intents"), vector))
-
-
-NAMED_MARGIN = 0.1
-"""How much nearer another topic's examples must be to win over a topic the question names in words."""
