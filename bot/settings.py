@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -20,6 +21,15 @@ def bundled_corpus_dir() -> Path:
         if candidate.is_dir():
             return candidate
     return PACKAGE_DIR.parent / "corpus"
+
+
+def _split_checked(value: object, check: Callable[[str], str]) -> object:
+    """A comma- or space-separated setting as a tuple, each part passed through `check` (which names a bad one)."""
+    if isinstance(value, str):
+        value = [part for part in value.replace(",", " ").split() if part]
+    if isinstance(value, list | tuple):
+        return tuple(check(str(v)) for v in value)
+    return value
 
 
 def _check_origin(origin: str) -> str:
@@ -207,29 +217,17 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part for part in value.replace(",", " ").split() if part]
-        if isinstance(value, list | tuple):
-            return tuple(_check_origin(str(v)) for v in value)
-        return value
+        return _split_checked(value, _check_origin)
 
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part for part in value.replace(",", " ").split() if part]
-        if isinstance(value, list | tuple):
-            return tuple(_check_host(str(v)) for v in value)
-        return value
+        return _split_checked(value, _check_host)
 
     @field_validator("forwarded_allow_ips", mode="before")
     @classmethod
     def _split_proxies(cls, value: object) -> object:
-        if isinstance(value, str):
-            value = [part for part in value.replace(",", " ").split() if part]
-        if isinstance(value, list | tuple):
-            return tuple(_check_network(str(v)) for v in value)
-        return value
+        return _split_checked(value, _check_network)
 
     @field_validator("api_keys", mode="before")
     @classmethod

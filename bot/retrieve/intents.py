@@ -12,7 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from ..data import Data, Pattern, load
-from .topics import TOPICS, Topic
+from .topics import TOPICS, Topic, named_topics
 
 if TYPE_CHECKING:
     import numpy as np
@@ -110,7 +110,7 @@ def read_intents(vector: NDArray[np.float32], embedder: MiniLMEmbeddings, text: 
     topic_id, similarity = max(by_topic.items(), key=lambda kv: kv[1]) if by_topic else ("", 0.0)
     by_id = {t.id: t for t in TOPICS}
     topic = by_id.get(topic_id) if similarity >= TOPIC_FLOOR else None
-    named = [t for t in TOPICS if text and t.pattern.pattern and t.pattern.search(text)]
+    named = named_topics(text) if text else []
     if named:
         topic = max(named, key=lambda t: by_topic.get(t.id, 0.0))
     return Reading(topic, similarity, _best_per_owner(_examples(embedder, "intents"), vector))

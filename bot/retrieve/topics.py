@@ -96,12 +96,9 @@ BY_ID = {t.id: t for t in TOPICS}
 _COMPARISON = re.compile(_data().comparison, re.I)
 
 
-def find_topic(text: str) -> Topic | None:
-    """The first topic (in the taxonomy's order of importance) a question names, or None."""
-    for topic in TOPICS:
-        if topic.pattern.search(text):
-            return topic
-    return None
+def named_topics(text: str) -> list[Topic]:
+    """The topics a question names in the taxonomy's own words (their `pattern`), in the taxonomy's order."""
+    return [t for t in TOPICS if t.pattern.search(text)]
 
 
 def asks_for_comparison(text: str, services_named: int, categories: Sequence[str] = ()) -> bool:
