@@ -32,7 +32,7 @@ def verified_search(
     kept = []
     for h in search(query, settings, k=k, service=service, as_of=as_of, searcher=searcher):
         try:
-            verify_excerpt(searcher.store.text, h.provenance.text_sha256, h.start, h.end, h.text)
+            verify_excerpt(searcher.text, h.provenance.text_sha256, h.start, h.end, h.text)
         except UnverifiedExcerpt as exc:
             log.warning("left out a hit that is not verbatim (%s): %s", h.chunk_id, exc)
             continue

@@ -112,15 +112,16 @@ def test_bad_questions_raise_clear_errors(shared_index) -> None:  # type: ignore
 
 
 def test_tampered_stored_text_means_no_citation(shared_index, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    store = open_store(shared_index)
-    original = store.text
+    searcher = open_searcher(shared_index)
+    original = searcher.text
 
     def tampered(sha: str) -> str | None:
         text = original(sha)
         return text.replace("train", "trian") if text else text
 
-    monkeypatch.setattr(store, "text", tampered)
-    answer = ask("Can SoundCloud use my tracks to train AI?", shared_index)
+    monkeypatch.setattr(searcher, "text", tampered)
+    monkeypatch.setattr(searcher, "drafts", None)  # a draft verified before the tampering is not reused
+    answer = ask("Can SoundCloud use my tracks to train AI?", shared_index, searcher=searcher)
     assert all("train" not in c.excerpt for c in answer.citations)
 
 

@@ -62,3 +62,43 @@ def test_bad_files_are_reported_and_the_rest_is_indexed(tmp_path: Path, embedder
     assert report.documents == 2
     (problem,) = report.problems
     assert problem.path.endswith("broken_2025-01-01.md") and "binary" in problem.reason
+
+
+def test_an_unchanged_source_is_known_without_chunking_or_chroma(
+    tmp_path: Path, embedder, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """The same files and code as the serving generation's: answered from the pointer file and the serving
+    copy's counts. Other code giving the same chunks: chunked once, unchanged, and that source remembered."""
+    from bot.index import build
+    from bot.index.pointer import pointer_path, read_pointer
+
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DATA / "ota", corpus)
+    settings = Settings(data_dir=tmp_path / "data")
+    first = build_index([corpus], settings, embedder=embedder)
+    assert read_pointer(settings).source == build.source_fingerprint(build.load_corpus([corpus]))  # type: ignore[union-attr]
+
+    def forbidden(*_: object) -> None:
+        raise AssertionError("an unchanged source was chunked or Chroma opened")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(build, "chunk_corpus", forbidden)
+        patched.setattr(build, "open_store", forbidden)
+        again = build_index([corpus], settings, embedder=embedder)
+    assert again.unchanged and (again.clauses, again.chunks) == (first.clauses, first.chunks)
+
+    real = build.source_fingerprint
+    monkeypatch.setattr(build, "source_fingerprint", lambda corpus: "other code" + real(corpus))
+    third = build_index([corpus], settings, embedder=embedder)
+    assert third.unchanged and third.generation == first.generation
+    assert read_pointer(settings).source.startswith("other code")  # type: ignore[union-attr]
+    assert open_store(settings).current().source.startswith("other code")  # type: ignore[union-attr]
+
+    pointer_path(settings).unlink()  # no pointer file: Chroma's pointer decides, and it is unchanged too
+    fourth = build_index([corpus], settings, embedder=embedder)
+    assert fourth.unchanged and fourth.generation == first.generation
+
+    (corpus / "contrib-versions" / "Loudwave" / "Terms of Service" / "2025-07-10.md").write_text(
+        "# Terms\n\nA new paragraph about refunds within fourteen days of purchase.\n"
+    )
+    assert not build_index([corpus], settings, embedder=embedder).unchanged

@@ -70,7 +70,7 @@ def cite_one(
     newer = latest.date_label if latest.version_id != hit.provenance.version_id else ""
     try:
         return make_citation(
-            n, hit, stems, searcher.store.text, max_chars=settings.max_excerpt_chars, newer_version=newer
+            n, hit, stems, searcher.text, max_chars=settings.max_excerpt_chars, newer_version=newer
         )
     except UnverifiedExcerpt as exc:
         log.warning("dropped a citation: %s", exc)

@@ -224,7 +224,7 @@ def supply_sources(draft: Draft, searcher: Searcher, limit: int = MAX_CLAUSES) -
     for hit in draft.hits:
         if hit.chunk_id not in chosen:
             continue
-        stored = searcher.store.text(hit.provenance.text_sha256)
+        stored = searcher.text(hit.provenance.text_sha256)
         if stored is None or stored[hit.start : hit.end] != hit.text:
             log.warning("left out a clause that is not verbatim in its stored version: %s", hit.chunk_id)
             continue
@@ -295,7 +295,7 @@ def _verified_answer(
                     source.hit,
                     # The sentences citing the clause pick the excerpt shown, so it is the part they use.
                     list(dict.fromkeys(expand_query(f"{q.topic} {claim}"))),
-                    searcher.store.text,
+                    searcher.text,
                     max_chars=settings.max_excerpt_chars,
                     newer_version=source.newer_version,
                 )

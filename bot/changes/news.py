@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..errors import IndexMissing
-from ..index.store import Generation, open_store
+from ..index.generation import Generation
+from ..index.store import open_store
 from ..settings import Settings
 from ..types import IndexReport
 from .query import ChangeQuery, newest_first, record_for, resolve_topic

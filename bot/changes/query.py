@@ -10,7 +10,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..errors import BadQuestion
-from ..index.store import Generation, IndexStore, open_store
+from ..index.generation import Generation
+from ..index.store import IndexStore, open_store
 from ..ingest.catalog import load_catalog
 from ..retrieve.topics import BY_ID, TOPICS, canonical_topic
 from ..settings import Settings

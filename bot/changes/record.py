@@ -15,7 +15,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from ..index.store import Generation, IndexStore, open_store
+from ..index.generation import Generation
+from ..index.store import IndexStore, open_store
 from ..parse.clauses import parse_clauses
 from ..retrieve.documents import documents_from_manifest
 from ..settings import Settings
@@ -45,7 +46,7 @@ def change_log(store: IndexStore) -> ChangeLog:
 
 def algorithm(parser_version: str) -> str:
     """What a record's changes depend on besides the texts: the rules of bot/changes and the clause parser's
-    version (bot.index.build.PARSER_VERSION, as the generation's manifest names it)."""
+    version (bot.index.fingerprint.PARSER_VERSION, as the generation's manifest names it)."""
     return f"{ALGORITHM}.{parser_version}"
 
 

@@ -78,7 +78,7 @@ def collect(questions: Sequence[GoldQuestion], settings: Settings, searcher: Sea
         gold = np.array(
             [
                 question.answerable
-                and any(evidence_matches(hit_evidence(h, searcher.store.text), g) for g in question.gold)
+                and any(evidence_matches(hit_evidence(h, searcher.text), g) for g in question.gold)
                 for h in hits
             ]
         )

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,12 @@ from ..parse.clauses import parse_clauses
 from ..settings import Settings
 from ..types import Chunk, Clause, Corpus, DocumentVersion, IndexReport
 from .embeddings import MODEL_NAME, MiniLMEmbeddings, embedder_for
+from .fingerprint import PARSER_VERSION, fingerprint, source_fingerprint, unchanged_source
+from .generation import Generation
 from .lease import IndexLease
 from .metadata import date_to_int, provenance_metadata
-from .store import Generation, IndexStore, open_store
-
-PARSER_VERSION = "8"
-"""Bump when clause parsing or chunking changes, so an unchanged corpus is still re-indexed once."""
+from .snapshot import Chunks, chunks_from, write_copy
+from .store import IndexStore, open_store
 
 Progress = Callable[[str, int, int], None]
 """progress(stage, done, total): how far a long stage has got (load, embed, write, publish)."""
@@ -63,15 +62,6 @@ def latest_versions(versions: Sequence[DocumentVersion]) -> set[str]:
         if held is None or version_order(version) >= version_order(held):
             newest[version.provenance.doc_key] = version
     return {v.provenance.version_id for v in newest.values()}
-
-
-def fingerprint(chunks: Sequence[Chunk], versions: Sequence[DocumentVersion]) -> str:
-    digest = hashlib.sha256(f"{MODEL_NAME}|{PARSER_VERSION}".encode())
-    for chunk_id in sorted(c.chunk_id for c in chunks):
-        digest.update(chunk_id.encode())
-    for version in sorted(versions, key=lambda v: v.provenance.version_id):
-        digest.update(json.dumps(provenance_metadata(version.provenance), sort_keys=True).encode())
-    return digest.hexdigest()
 
 
 def build_manifest(
@@ -170,15 +160,23 @@ def build_index(
     report = progress or _nothing
     lock = _lock_data_dir(settings, wait)
     try:
-        chunked = _read_corpus(corpus_dirs, report)
+        corpus = _load(corpus_dirs, report)
+        source = source_fingerprint(corpus)
+        known = None if store is not None else unchanged_source(settings, corpus, source, began)
+        if known is not None:
+            return known
+        chunked = _chunk(corpus)
         store = store or open_store(settings)
         current = store.current()
-        if current is not None and current.fingerprint == chunked.fingerprint:
+        if current is not None and (current.fingerprint, current.source) == (chunked.fingerprint, source):
             return chunked.report(current, began, unchanged=True)
         lease = store.take_lease(wait=max(0.0, wait - (time.perf_counter() - began)))
         try:
             current = store.current()  # another indexer may have published while this one waited
             if current is not None and current.fingerprint == chunked.fingerprint:
+                if current.source != source:  # same chunks from other code or files: remember this source
+                    current = replace(current, source=source)
+                    store.publish(current, store.manifest(current))
                 return chunked.report(current, began, unchanged=True)
 
             def step(stage: str, done: int, total: int) -> None:
@@ -186,16 +184,20 @@ def build_index(
                 lease.keep()
 
             generation, written, embedded = _write_generation(
-                store, chunked, current, settings, embedder, step
+                store, chunked, source, current, settings, embedder, step
             )
             manifest = build_manifest(
                 chunked.corpus, chunked.clauses, chunked.chunks, generation, [str(d) for d in corpus_dirs]
             )
             _record_changes(store, generation, chunked, current, step)
-            _publish(store, lease, generation, manifest, written, current, report)
+            # What the next `ask` starts from, written before the pointer moves so that a server that sees
+            # the new generation finds its copy ready (a copy of a generation never published is only unused).
+            texts = {v.provenance.text_sha256: v.text for v in chunked.corpus.versions}
+            write_copy(settings, generation, manifest, written, texts.get)
+            _publish(store, lease, generation, manifest, written.count, current, report)
         finally:
             lease.release()
-        return chunked.report(generation, began, unchanged=False, chunks=written, embedded=embedded)
+        return chunked.report(generation, began, unchanged=False, chunks=written.count, embedded=embedded)
     finally:
         lock.release()
 
@@ -248,10 +250,14 @@ class _ChunkedCorpus:
         )
 
 
-def _read_corpus(corpus_dirs: Sequence[Path | str], report: Progress) -> _ChunkedCorpus:
+def _load(corpus_dirs: Sequence[Path | str], report: Progress) -> Corpus:
     report("load", 0, 1)
     corpus = load_corpus(corpus_dirs)
     report("load", 1, 1)
+    return corpus
+
+
+def _chunk(corpus: Corpus) -> _ChunkedCorpus:
     clauses, chunks = chunk_corpus(corpus)
     return _ChunkedCorpus(corpus, clauses, chunks, fingerprint(chunks, corpus.versions))
 
@@ -259,34 +265,42 @@ def _read_corpus(corpus_dirs: Sequence[Path | str], report: Progress) -> _Chunke
 def _write_generation(
     store: IndexStore,
     chunked: _ChunkedCorpus,
+    source: str,
     current: Generation | None,
     settings: Settings,
     embedder: MiniLMEmbeddings | None,
     step: Progress,
-) -> tuple[Generation, int, int]:
+) -> tuple[Generation, Chunks, int]:
     """A new, complete generation of `chunked`'s chunks, and the texts they quote stored: (the generation,
-    chunks written, distinct texts embedded). Vectors already in the serving generation `current` are reused."""
+    the chunks written, distinct texts embedded). Vectors already in the serving generation `current` are
+    reused."""
     chunks = chunked.chunks
     known = store.embeddings_by_hash(current) if current is not None else {}
     embedder = embedder or embedder_for(settings)
     vectors, embedded = _embed(chunks, known, embedder, step)
-    generation = store.new_generation(chunked.fingerprint)
+    generation = store.new_generation(chunked.fingerprint, source)
     latest = latest_versions(chunked.corpus.versions)
     store.put_texts({v.provenance.text_sha256: v.text for v in chunked.corpus.versions})
     ids = [c.chunk_id for c in chunks]
     unique = _unique_positions(ids)
-    step("write", 0, len(unique))
-    for start in range(0, len(unique), WRITE_BATCH):
-        part = unique[start : start + WRITE_BATCH]
+    written = chunks_from(
+        [ids[i] for i in unique],
+        [chunks[i].text for i in unique],
+        [chunk_metadata(chunks[i], chunks[i].clause.provenance.version_id in latest) for i in unique],
+        [vectors[chunks[i].text_hash] for i in unique],
+    )
+    step("write", 0, written.count)
+    for start in range(0, written.count, WRITE_BATCH):
+        end = start + WRITE_BATCH
         store.add_chunks(
             generation,
-            [ids[i] for i in part],
-            [vectors[chunks[i].text_hash] for i in part],
-            [chunks[i].text for i in part],
-            [chunk_metadata(chunks[i], chunks[i].clause.provenance.version_id in latest) for i in part],
+            written.ids[start:end],
+            written.vectors[start:end],
+            written.texts[start:end],
+            written.metas[start:end],
         )
-        step("write", start + len(part), len(unique))
-    return generation, len(unique), embedded
+        step("write", min(end, written.count), written.count)
+    return generation, written, embedded
 
 
 def _record_changes(
@@ -355,7 +369,7 @@ def _embed(
     report("embed", 0, len(hashes))
     for start in range(0, len(hashes), step):
         part = hashes[start : start + step]
-        for text_hash, vector in zip(part, embedder.encode([todo[h] for h in part]), strict=True):
+        for text_hash, vector in zip(part, embedder.encode_documents([todo[h] for h in part]), strict=True):
             vectors[text_hash] = vector
         report("embed", min(start + step, len(hashes)), len(hashes))
     return vectors, len(hashes)

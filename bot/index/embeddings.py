@@ -13,7 +13,8 @@ import hashlib
 import os
 import tempfile
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,7 @@ class MiniLMEmbeddings:
         self.onnx_file = onnx_file
         self._model: Any = None
         self._onnx: OnnxEncoder | None = None
+        self._documents: OnnxEncoder | None = None
         self._lock = threading.Lock()
 
     @property
@@ -115,6 +117,20 @@ class MiniLMEmbeddings:
                 show_progress_bar=progress,
             )
         return np.asarray(vectors, dtype=np.float32)
+
+    def encode_documents(self, texts: Sequence[str]) -> NDArray[np.float32]:
+        """`encode` for indexing: on the ONNX path a second session that uses every CPU (a question's session
+        keeps to one thread, so that concurrent questions do not compete for the cores)."""
+        if self.onnx_file is None or not texts:
+            return self.encode(texts)
+        if self._documents is None:
+            with self._lock:
+                if self._documents is None:
+                    from .onnx_encoder import OnnxEncoder
+
+                    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 0
+                    self._documents = OnnxEncoder(self.onnx_file, threads=threads, batch_size=self.batch_size)
+        return self._documents.encode(texts)
 
     def encode_fixed(self, texts: Sequence[str]) -> NDArray[np.float32]:
         """`encode` for texts that ship with policybot (topic, intent and domain examples): on the ONNX path
@@ -206,3 +222,26 @@ def as_langchain(embedder: MiniLMEmbeddings) -> Embeddings:
             return embedder.embed_query(text)
 
     return LangChainMiniLM()
+
+
+@contextmanager
+def warming(embedder: MiniLMEmbeddings) -> Iterator[None]:
+    """Load the model in a second thread while the body reads the index: opening the ONNX session runs
+    mostly outside the GIL, so on two cores the two take little more than the longer of them. The model's
+    own errors (no model file, a missing package) are raised here, as they would have been."""
+    failed: list[BaseException] = []
+
+    def load() -> None:
+        try:
+            embedder.encode(["warm up"])
+        except BaseException as exc:  # handed to the caller's thread below
+            failed.append(exc)
+
+    thread = threading.Thread(target=load, name="policybot-model-load", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+    if failed:
+        raise failed[0]

@@ -11,32 +11,21 @@ of them on different machines sharing one server do not publish or drop generati
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any
 
 from ..errors import IndexMissing
 from ..settings import Settings
 from .client import GuardedCollection, StoreGuard, is_missing, make_client, pages
+from .generation import CHUNKS_PREFIX, Generation
 from .lease import IndexLease, Lease, LeaseRecord, take_lease
+from .pointer import clear_pointer, pointer_lock, write_pointer
 from .texts import StoredTexts
 
 META = "policybot_meta"
-CHUNKS_PREFIX = "policybot_chunks_"
 POINTER = "current"
-
-
-@dataclass(frozen=True, slots=True)
-class Generation:
-    name: str
-    fingerprint: str
-    created: str
-
-    @property
-    def collection(self) -> str:
-        return CHUNKS_PREFIX + self.name
 
 
 class IndexStore:
@@ -81,7 +70,10 @@ class IndexStore:
             return None
         meta = found["metadatas"][0]
         return Generation(
-            str(meta["generation"]), str(meta.get("fingerprint", "")), str(meta.get("created", ""))
+            str(meta["generation"]),
+            str(meta.get("fingerprint", "")),
+            str(meta.get("created", "")),
+            str(meta.get("source", "")),
         )
 
     def require_current(self) -> Generation:
@@ -111,10 +103,10 @@ class IndexStore:
 
     # --- building a generation ---------------------------------------------------------------------
 
-    def new_generation(self, fingerprint: str) -> Generation:
+    def new_generation(self, fingerprint: str, source: str = "") -> Generation:
         now = datetime.now(UTC)
         name = f"{now:%Y%m%dt%H%M%S%f}-{fingerprint[:8]}"
-        generation = Generation(name, fingerprint, now.isoformat(timespec="seconds"))
+        generation = Generation(name, fingerprint, now.isoformat(timespec="seconds"), source)
         with self._guard("create an index generation"):
             self.client.create_collection(
                 generation.collection,
@@ -158,7 +150,10 @@ class IndexStore:
                     f"index generation {generation.name} holds {held} chunks, not {chunks}; it was not "
                     "published (the previous index still serves): run `policybot index` again"
                 )
-        with self._guard("publish the index"):
+        with pointer_lock(self.settings), self._guard("publish the index"):
+            clear_pointer(
+                self.settings
+            )  # a crash before the new file is written leaves none, never a stale one
             meta.upsert(
                 ids=[f"manifest:{generation.name}"],
                 documents=[json.dumps(manifest, ensure_ascii=False)],
@@ -174,9 +169,11 @@ class IndexStore:
                         "generation": generation.name,
                         "fingerprint": generation.fingerprint,
                         "created": generation.created,
+                        "source": generation.source,
                     }
                 ],
             )
+            write_pointer(self.settings, generation)
 
     def drop_generation(self, name: str) -> None:
         """Remove a generation that does not serve; the serving one is never dropped, whoever asks."""
@@ -242,11 +239,15 @@ class IndexStore:
         return self._texts.get(sha)
 
 
-@lru_cache(maxsize=8)
-def _cached_store(settings: Settings) -> IndexStore:
-    return IndexStore(settings)
+_stores: dict[Settings, IndexStore] = {}
+_stores_lock = threading.Lock()
 
 
 def open_store(settings: Settings) -> IndexStore:
-    """The store for these settings, opened once per process."""
-    return _cached_store(settings)
+    """The store for these settings, opened once per process, by one thread at a time: Chroma's client fails
+    when two threads create it at once."""
+    with _stores_lock:
+        held = _stores.get(settings)
+        if held is None:
+            held = _stores[settings] = IndexStore(settings)
+        return held

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
 
+    from .memo import Memo
     from .searcher import Searcher
 
 FEATURES: tuple[str, ...] = (
@@ -72,7 +73,7 @@ class Support:
         documents: defaultdict[str, float] = defaultdict(float)
         for ranking in rankings:
             for rank, (chunk_id, _) in enumerate(ranking, start=1):
-                meta = searcher.metas[searcher.position[chunk_id]]
+                meta = searcher.meta(searcher.position[chunk_id])
                 weight = 20.0 / (20 + rank)
                 clauses[(meta["version_id"], int(meta["clause_start"]))] += weight
                 sections[(meta["version_id"], str(meta["section"]))] += weight
@@ -102,9 +103,9 @@ def candidate_features(
     rows = []
     for rank, (hit, dt, dq) in enumerate(zip(hits, dense_topic, dense_question, strict=True), start=1):
         language = hit.provenance.language
-        text_stems = set(tokenize(hit.text, language))
-        section_stems = set(tokenize(" ".join(hit.section), language))
-        meta = searcher.metas[searcher.position[hit.chunk_id]]
+        text_stems = searcher.memo.stems("text", hit.chunk_id, hit.text, language)
+        section_stems = searcher.memo.stems("section", hit.chunk_id, " ".join(hit.section), language)
+        meta = searcher.meta(searcher.position[hit.chunk_id])
         document = hit.provenance.document.casefold()
         rows.append(
             [
@@ -119,11 +120,14 @@ def candidate_features(
                 len(words & section_stems) / max(len(words), 1),
                 *(float(hit.provenance.kind == k) for k in ("terms", "guidelines", "policy", "monetisation")),
                 float(hit.provenance.kind in ("statement", "help", "note")),
-                float(reading.topic is not None and bool(reading.topic.evidence.search(hit.text))),
+                float(
+                    reading.topic is not None
+                    and searcher.memo.finds(reading.topic.evidence, hit.chunk_id, hit.text)
+                ),
                 float(reading.topic is None),
                 math.log(len(hit.text) + 1),
                 *(
-                    _supplied(reading, intent, hit.text)
+                    _supplied(reading, intent, hit, searcher.memo)
                     for intent in ("figure", "duration", "consequence", "notice")
                 ),
                 reading.intents.get("privacy_document", 0.0) * ("privacy" in document),
@@ -139,10 +143,13 @@ def candidate_features(
     return np.asarray(rows, dtype=np.float32).reshape(len(hits), len(FEATURES))
 
 
-def _supplied(reading: Reading, intent: str, text: str) -> float:
-    """How much the question asks for `intent`, when the text supplies it (0 when it does not)."""
+def _supplied(reading: Reading, intent: str, hit: Hit, memo: Memo) -> float:
+    """How much the question asks for `intent`, when the hit's text supplies it (0 when it does not)."""
+    weight = reading.intents.get(intent, 0.0)
+    if not weight:
+        return 0.0  # not asked for: whatever the text holds, the feature is 0
     pattern = supplies(intent)
-    return reading.intents.get(intent, 0.0) if pattern is not None and pattern.search(text) else 0.0
+    return weight if pattern is not None and memo.finds(pattern, hit.chunk_id, hit.text) else 0.0
 
 
 QUESTION_FEATURES: tuple[str, ...] = (

@@ -1,5 +1,7 @@
-"""Retrieval: dense (Chroma + MiniLM) and BM25 over the same chunks, fused by reciprocal rank, restricted to
-the platforms a question names and to the versions in force at the date it asks about."""
+"""Retrieval: dense (exact cosine over MiniLM vectors) and BM25 over the same chunks, fused by reciprocal rank,
+restricted to the platforms a question names and to the versions in force at the date it asks about.
+A searcher answers from a generation's serving copy (`bot/index/snapshot.py`): Chroma is opened only to make
+that copy, when it is missing, or for what only Chroma keeps (the recorded changes)."""
 
 from __future__ import annotations
 
@@ -12,16 +14,20 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadQuestion, IndexMissing
-from ..index.embeddings import MiniLMEmbeddings, embedder_for
-from ..index.store import Generation, IndexStore, open_store
+from ..index.embeddings import MiniLMEmbeddings, embedder_for, warming
+from ..index.generation import Generation
+from ..index.pointer import applies, pointer_lock, read_pointer, write_pointer
+from ..index.snapshot import ServingCopy, copy_from_chroma, read_copy
+from ..index.store import IndexStore, open_store
 from ..parse.clauses import parse_clauses
 from ..settings import Settings
 from ..types import Clause, DocumentVersion, Hit
 from .documents import DocumentEntry, VersionEntry, documents_from_manifest
 from .fusion import fold_hits, masked_top, reciprocal_rank_fusion
 from .language import LANGUAGES
-from .lexical import LexicalIndex, expand_query
-from .snapshot import Chunks, lexical_key, read_chunks, read_lexical, write_chunks, write_lexical
+from .lexical import expand_query
+from .memo import Memo
+from .snapshot import lexical_index
 
 if TYPE_CHECKING:
     import numpy as np
@@ -39,70 +45,74 @@ class Candidates:
 
 
 class Searcher:
-    """One loaded index generation: chunk provenance, the BM25 index and the Chroma collection to query."""
+    """One loaded index generation: chunk provenance and vectors, the BM25 index and the stored texts."""
 
     def __init__(
-        self, settings: Settings, store: IndexStore, generation: Generation, embedder: MiniLMEmbeddings
+        self,
+        settings: Settings,
+        generation: Generation,
+        copy: ServingCopy,
+        embedder: MiniLMEmbeddings,
+        store: IndexStore | None = None,
+        *,
+        warm: bool = True,
     ):
         import numpy as np
 
         self.settings = settings
-        self.store = store
         self.generation = generation
         self.embedder = embedder
-        self.manifest = store.manifest(generation)
+        self._copy = copy
+        self._store = store
+        self.manifest = copy.manifest
         self.documents = documents_from_manifest(self.manifest)
         self.versions: dict[str, VersionEntry] = {v.version_id: v for d in self.documents for v in d.versions}
-        self.collection = store.chunks(generation)
-        held = read_chunks(settings, generation)
-        ids, texts, metas = (held.ids, held.texts, held.metas) if held else store.all_chunks(generation)
-        if not ids:
+        held = copy.chunks
+        if not held.ids:
             raise IndexMissing(
                 f"the index in {settings.chroma_url or settings.data_dir} holds no clauses (every file was skipped "
                 "or had no text): fix the files `policybot index` listed, or index another folder with "
                 "`policybot index --corpus DIR`"
             )
-        self.ids = ids
-        self.texts = texts
-        self.metas = metas
-        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
-        self.sections = [tuple(json.loads(m["section"])) for m in metas]
+        self.ids, self.texts, self.vectors = held.ids, held.texts, held.vectors
+        self._chunks = held
+        self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
+        self.sections = [tuple(json.loads(section)) for section in held.column("section")]
+        self.chunk_version_ids: list[str] = held.column("version_id")
         self.version_index = {vid: i for i, vid in enumerate(self.versions)}
         self.chunk_version = np.array(
-            [self.version_index.get(m["version_id"], -1) for m in metas], dtype=np.int32
+            [self.version_index.get(vid, -1) for vid in self.chunk_version_ids], dtype=np.int32
         )
-        self.vectors = held.vectors if held else self._load_vectors()
-        if held is None:
-            write_chunks(settings, generation, Chunks(ids, texts, metas, self.vectors))
-        self.lexical = self._lexical_index()  # after write_chunks, which replaces the snapshot folder whole
+        languages = [self.versions[vid].provenance.language for vid in self.chunk_version_ids]
+        search_texts = [self._search_text(i) for i in range(len(self.ids))]
+        self.lexical = lexical_index(settings, generation, search_texts, languages)
         self.services = sorted({d.service for d in self.documents}, key=str.casefold)
         self._latest = {d.latest.version_id for d in self.documents}
         self._clauses: dict[str, list[Clause]] = {}
-        self.embedder.encode(["warm up"])  # load the model now, so that query timings measure queries
+        self.memo = Memo()
+        self.drafts = Memo(settings.draft_cache) if settings.draft_cache else None
+        self._texts: dict[str, str] = {}
+        self._texts_lock = threading.Lock()
+        if warm:
+            self.embedder.encode(["warm up"])  # load the model now, so that query timings measure queries
 
-    def _lexical_index(self) -> LexicalIndex:
-        """The BM25 index of every chunk, from the snapshot when one was written by the same tokeniser."""
-        texts = [self._search_text(i) for i in range(len(self.ids))]
-        languages = [self.versions[m["version_id"]].provenance.language for m in self.metas]
-        key = lexical_key(texts, languages)
-        index = read_lexical(self.settings, self.generation, key, len(texts))
-        if index is None:
-            index = LexicalIndex(texts, languages)
-            write_lexical(self.settings, self.generation, key, index)
-        return index
+    @property
+    def store(self) -> IndexStore:
+        """The Chroma store, opened on first use: answering from the serving copy does not need it."""
+        if self._store is None:
+            self._store = open_store(self.settings)
+        return self._store
 
-    def _load_vectors(self) -> NDArray[np.float32]:
-        """Every chunk's embedding, in the order of `ids`: the second-stage ranker compares the question with
-        candidates the dense retriever did not return."""
-        import numpy as np
-
-        from ..index.client import pages
-
-        vectors = np.zeros((len(self.ids), self.embedder.dimension), dtype=np.float32)
-        for batch in pages(self.collection, include=["embeddings"]):
-            rows = [self.position[chunk_id] for chunk_id in batch["ids"]]
-            vectors[rows] = np.asarray(batch["embeddings"], dtype=np.float32)
-        return vectors
+    def text(self, sha: str) -> str | None:
+        """A stored version text by its SHA-256, checked against it (from the serving copy, else Chroma)."""
+        with self._texts_lock:
+            held = self._texts.get(sha)
+        if held is None:
+            held = self._copy.text(sha) or self.store.text(sha)
+            if held is not None:
+                with self._texts_lock:
+                    self._texts[sha] = held
+        return held
 
     def vectors_of(self, chunk_ids: Sequence[str]) -> NDArray[np.float32]:
         return self.vectors[[self.position[c] for c in chunk_ids]]
@@ -110,9 +120,12 @@ class Searcher:
     def is_latest(self, version_id: str) -> bool:
         return version_id in self._latest
 
+    def meta(self, i: int) -> dict[str, Any]:
+        """Chunk i's metadata, as Chroma keeps it beside the chunk."""
+        return self._chunks.meta(i)
+
     def _search_text(self, i: int) -> str:
-        meta = self.metas[i]
-        provenance = self.versions[meta["version_id"]].provenance
+        provenance = self.versions[self.chunk_version_ids[i]].provenance
         heading = " ".join(self.sections[i])
         return f"{provenance.service} {provenance.title} {heading} {self.texts[i]}"
 
@@ -150,7 +163,7 @@ class Searcher:
     def version_document(self, version_id: str) -> DocumentVersion:
         """A stored version as a DocumentVersion (its text checked against its hash)."""
         entry = self.versions[version_id]
-        text = self.store.text(entry.provenance.text_sha256)
+        text = self.text(entry.provenance.text_sha256)
         if text is None:
             raise IndexMissing(
                 f"the stored text of version {version_id} is missing or altered; run `policybot index`"
@@ -268,31 +281,21 @@ class Searcher:
         return [(self.ids[i], score) for i, score in masked_top(scores, mask, n)]
 
     def dense(self, vector: NDArray[np.float32], allowed: Sequence[str], n: int) -> list[tuple[str, float]]:
-        """The n nearest allowed chunks, as (chunk id, cosine similarity).
+        """The n nearest allowed chunks, as (chunk id, cosine similarity), nearest first (ties by id).
 
-        Chroma answers an unfiltered query in about a millisecond but a filtered one in 5-40 ms here, so a
-        wide unfiltered query is tried first and filtered in memory; only when too few allowed chunks come
-        back (a rare platform, an old version) does Chroma filter.
-        """
-        wanted = set(allowed)
-        wide = min(len(self.ids), max(n * 5, 200))
-        result = self.collection.query(query_embeddings=[vector], n_results=wide, include=["distances"])
-        pairs = zip(result["ids"][0], result["distances"][0], strict=True)
-        dense = [
-            (cid, 1.0 - float(d))
-            for cid, d in pairs
-            if self.metas[self.position[cid]]["version_id"] in wanted
-        ]
-        if len(dense) >= n or wide >= len(self.ids):
-            return dense[:n]
-        where: dict[str, Any] = (
-            {"version_id": {"$in": list(allowed)}} if len(allowed) > 1 else {"version_id": allowed[0]}
-        )
-        result = self.collection.query(
-            query_embeddings=[vector], n_results=n, where=where, include=["distances"]
-        )
-        pairs = zip(result["ids"][0], result["distances"][0], strict=True)
-        return [(cid, 1.0 - float(d)) for cid, d in pairs]
+        Exact: one matrix-vector product over every chunk (about a millisecond for 20,000 here), so no
+        approximate index can miss a neighbour and a filter costs nothing."""
+        import numpy as np
+
+        allowed_index = np.array([self.version_index[v] for v in allowed], dtype=np.int32)
+        mask = np.isin(self.chunk_version, allowed_index)
+        scores = np.where(mask, self.vectors @ np.asarray(vector, dtype=np.float32), -np.inf)
+        count = min(n, int(mask.sum()))
+        if count <= 0:
+            return []
+        top = np.argpartition(-scores, count - 1)[:count] if count < len(scores) else np.arange(len(scores))
+        ordered = sorted(top.tolist(), key=lambda i: (-float(scores[i]), i))
+        return [(self.ids[i], float(scores[i])) for i in ordered]
 
     def fuse(
         self, dense: Sequence[tuple[str, float]], lexical: Sequence[tuple[str, float]], k: int
@@ -306,7 +309,7 @@ class Searcher:
         prior = self.settings.terms_prior
         if prior != 1.0:
             for chunk_id in fused:
-                if not self.versions[self.metas[self.position[chunk_id]]["version_id"]].provenance.binding:
+                if not self.versions[self.chunk_version_ids[self.position[chunk_id]]].provenance.binding:
                     fused[chunk_id] /= prior
         ordered = sorted(fused, key=lambda c: (-fused[c], -similarity.get(c, 0.0), c))
         ranked = (
@@ -324,7 +327,7 @@ class Searcher:
         bm25_rank: int | None = None,
     ) -> Hit:
         i = self.position[chunk_id]
-        meta = self.metas[i]
+        meta = self.meta(i)
         return Hit(
             chunk_id=chunk_id,
             provenance=self.versions[meta["version_id"]].provenance,
@@ -350,17 +353,48 @@ POINTER_CHECK_SECONDS = 1.0
 
 
 def open_searcher(settings: Settings, embedder: MiniLMEmbeddings | None = None) -> Searcher:
-    """The searcher for the serving generation, loaded once and reloaded when a new generation is published."""
+    """The searcher for the serving generation, loaded once and reloaded when a new generation is published.
+
+    With an embedded store whose pointer file agrees with Chroma (`bot/index/pointer.py`) and a complete
+    serving copy, Chroma is not opened at all; otherwise Chroma's pointer is read and the copy made."""
     with _searchers_lock:
         held = _searchers.get(settings)
         now = time.monotonic()
         if held is not None and now - _checked.get(settings, 0.0) < POINTER_CHECK_SECONDS:
             return held
-        store = open_store(settings)
-        generation = store.require_current()
+        searcher = _from_pointer_file(settings, held, embedder) or _from_chroma(settings, held, embedder)
         _checked[settings] = now
-        if held is not None and held.generation.name == generation.name:
-            return held
-        searcher = Searcher(settings, store, generation, embedder or embedder_for(settings))
         _searchers[settings] = searcher
         return searcher
+
+
+def _from_pointer_file(
+    settings: Settings, held: Searcher | None, embedder: MiniLMEmbeddings | None
+) -> Searcher | None:
+    generation = read_pointer(settings)
+    if generation is None:
+        return None
+    if held is not None and held.generation.name == generation.name:
+        return held
+    embedder = embedder or embedder_for(settings)
+    with warming(embedder):
+        copy = read_copy(settings, generation)
+        return None if copy is None else Searcher(settings, generation, copy, embedder, warm=False)
+
+
+def _from_chroma(settings: Settings, held: Searcher | None, embedder: MiniLMEmbeddings | None) -> Searcher:
+    store = open_store(settings)
+    generation = store.require_current()
+    if held is not None and held.generation.name == generation.name:
+        searcher = held
+    else:
+        embedder = embedder or embedder_for(settings)
+        with warming(embedder):
+            copy = read_copy(settings, generation) or copy_from_chroma(settings, store, generation)
+            searcher = Searcher(settings, generation, copy, embedder, store, warm=False)
+    if applies(settings):
+        with pointer_lock(settings):
+            serving = store.current()  # an indexer may have published since: then the next call loads that
+            if serving is not None and serving.name == generation.name:
+                write_pointer(settings, generation)
+    return searcher
