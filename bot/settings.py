@@ -7,10 +7,9 @@ import os
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -78,10 +77,27 @@ def default_cache_dir() -> Path:
     return Path(base) / "policybot"
 
 
-class Settings(BaseSettings):
-    """All configuration. Paths are settings so tests can point them at a temporary folder."""
+ENV_PREFIX = "POLICYBOT_"
 
-    model_config = SettingsConfigDict(env_prefix="POLICYBOT_", extra="ignore", frozen=True)
+
+def environment_values(fields: Any) -> dict[str, str]:
+    """The `POLICYBOT_<FIELD>` environment variables (any case) of `fields`, as the raw strings they are:
+    each field's validators parse them (lists are comma- or space-separated, never JSON)."""
+    wanted = {f"{ENV_PREFIX}{name}".casefold(): name for name in fields}
+    return {wanted[key.casefold()]: value for key, value in os.environ.items() if key.casefold() in wanted}
+
+
+class Settings(BaseModel):
+    """All configuration. Paths are settings so tests can point them at a temporary folder. Values given
+    to the constructor win over `POLICYBOT_*` environment variables, which win over the defaults.
+
+    A plain pydantic model reading the environment itself: pydantic-settings cost more to import than a
+    cold `policybot ask` may spend in all."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**environment_values(type(self).model_fields), **values})
 
     data_dir: Path = Field(default_factory=default_data_dir, description="Everything the bot keeps.")
     chroma_url: str = Field(
@@ -92,6 +108,13 @@ class Settings(BaseSettings):
     k: int = Field(default=5, ge=1, le=50, description="Hits returned by search.")
     candidates: int = Field(default=40, ge=5, le=500, description="Candidates taken from each retriever.")
     rrf_k: int = Field(default=60, ge=1, description="Reciprocal rank fusion constant.")
+    draft_cache: int = Field(
+        default=512,
+        ge=0,
+        le=100_000,
+        description="Drafted answers kept per index generation, for questions read the same way on the same day "
+        "(a generation's answers never change under it); 0 = draft every answer afresh.",
+    )
     terms_prior: float = Field(
         default=1.1,
         ge=1.0,
@@ -147,7 +170,7 @@ class Settings(BaseSettings):
         "writes it; derived from installed files only). Default: ~/.cache/policybot.",
     )
     # Web: the chat page, the HTTP API and the widget (bot/web/).
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = Field(
+    cors_origins: tuple[str, ...] = Field(
         default=(),
         description="Origins whose pages may call the API (comma-separated in the environment, e.g. "
         "https://help.example.com); empty = the page's own origin only; * = any origin.",
@@ -165,12 +188,12 @@ class Settings(BaseSettings):
         le=200,
         description="Earlier questions a follow-up reads; also the turns a chat page conversation keeps.",
     )
-    allowed_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+    allowed_hosts: tuple[str, ...] = Field(
         default=(),
         description="Host names the server answers to besides localhost and the address a request came in on "
         "(comma-separated, e.g. bot.example.com; *.example.com for its subdomains; * = any). Stops DNS rebinding.",
     )
-    forwarded_allow_ips: Annotated[tuple[str, ...], NoDecode] = Field(
+    forwarded_allow_ips: tuple[str, ...] = Field(
         default=(),
         description="Proxies whose X-Forwarded-For, -Proto and -Host are believed (addresses or networks, "
         "comma-separated, e.g. 127.0.0.1 or 10.0.0.0/24; * = any peer); empty = none: the peer is the client.",
@@ -208,7 +231,7 @@ class Settings(BaseSettings):
     chat_session_ttl: int = Field(
         default=3600, ge=60, description="Seconds a chat page conversation is kept after its last question."
     )
-    api_keys: Annotated[tuple[SecretStr, ...], NoDecode] = Field(
+    api_keys: tuple[SecretStr, ...] = Field(
         default=(),
         description="Bearer keys the OpenAI-compatible API (/v1) accepts (comma-separated in the environment); "
         "empty = no key needed. From the environment only.",

@@ -94,7 +94,7 @@ def test_the_model_file_lives_in_the_model_cache(tmp_path: Path) -> None:
     assert path.parent == tmp_path and path.name.startswith("all-MiniLM-L6-v2-") and path.suffix == ".onnx"
 
 
-def test_ask_on_the_onnx_path_imports_no_torch_and_no_web_stack(test_index) -> None:  # type: ignore[no-untyped-def]
+def test_ask_on_the_onnx_path_imports_no_torch_no_chroma_and_no_web_stack(test_index) -> None:  # type: ignore[no-untyped-def]
     script = (
         "import sys\n"
         "from bot.cli import main\n"
@@ -103,7 +103,7 @@ def test_ask_on_the_onnx_path_imports_no_torch_and_no_web_stack(test_index) -> N
         "except SystemExit as exit:\n"
         "    assert not exit.code, exit.code\n"
         "heavy = sorted(m for m in ('torch', 'sentence_transformers', 'transformers', 'gradio', 'fastapi',\n"
-        "    'matplotlib', 'langchain', 'langchain_chroma') if m in sys.modules)\n"
+        "    'matplotlib', 'langchain', 'langchain_chroma', 'chromadb') if m in sys.modules)\n"
         "print('HEAVY', heavy, file=sys.stderr)\n"
     )
     env = {**os.environ, "POLICYBOT_DATA_DIR": str(test_index.data_dir), "POLICYBOT_EMBED_BACKEND": "onnx"}
@@ -140,3 +140,24 @@ def test_the_export_is_byte_for_byte_repeatable(onnx_embedder, tmp_path: Path) -
         f"a new export differs from {onnx_embedder.onnx_file}: made by other torch/onnx versions? "
         "run `python -m bot.index.export --force`"
     )
+
+
+def test_the_optimised_graph_is_kept_and_gives_the_same_vectors(onnx_embedder, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    import numpy as np
+
+    from bot.index.onnx_encoder import OnnxEncoder
+
+    model = tmp_path / "model.onnx"
+    shutil.copyfile(onnx_embedder.onnx_file, model)
+    texts = ["Can SoundCloud use my tracks to train AI?", "Nous pouvons supprimer votre contenu.", "refunds"]
+    first = OnnxEncoder(model)  # optimises the graph and keeps it
+    kept = list(tmp_path.glob("model.*.optimised.onnx"))
+    assert len(kept) == 1 and kept[0].stat().st_size > 0
+    again = OnnxEncoder(model)  # opens the kept graph
+    assert np.array_equal(first.encode(texts), again.encode(texts))
+    kept[0].write_bytes(b"not a graph")
+    mended = OnnxEncoder(model)  # a damaged cache is optimised again, not fatal
+    assert np.array_equal(mended.encode(texts), first.encode(texts))
+    assert kept[0].stat().st_size > 100

@@ -51,7 +51,7 @@ def ask(
     q = read(question, settings, searcher, service=service, as_of=as_of, history=history, today=today)
     timings: dict[str, float] = {}
     answer = composer_for(settings).compose(
-        draft(q, searcher, settings, timings), searcher, settings, timings
+        drafted(q, searcher, settings, timings), searcher, settings, timings
     )
     return finish(answer, q, began, timings)
 
@@ -76,9 +76,28 @@ def ask_stream(
     searcher = searcher or open_searcher(settings)
     q = read(question, settings, searcher, service=service, as_of=as_of, history=history, today=today)
     timings: dict[str, float] = {}
-    stages = draft(q, searcher, settings, timings)
+    stages = drafted(q, searcher, settings, timings)
     for piece in composer_for(settings).stream(stages, searcher, settings, timings):
         yield piece if isinstance(piece, str) else finish(piece, q, began, timings)
+
+
+def drafted(q: Question, searcher: Searcher, settings: Settings, timings: dict[str, float]) -> Draft:
+    """`draft(q)`, or the draft made for the same reading of a question today in this generation (kept in
+    `searcher.drafts`, bounded by `Settings.draft_cache`): every stage after reading is a function of the
+    question as read, the generation and the date, so a repeated question gets the very same answer."""
+    if searcher.drafts is None:
+        return draft(q, searcher, settings, timings)
+    made: list[bool] = []
+
+    def make() -> Draft:
+        made.append(True)
+        return draft(q, searcher, settings, timings)
+
+    began = time.perf_counter()
+    held = searcher.drafts.get(("draft", q, date.today()), make)
+    if not made:
+        timings["draft_cached_ms"] = (time.perf_counter() - began) * 1000
+    return held
 
 
 def draft(q: Question, searcher: Searcher, settings: Settings, timings: dict[str, float]) -> Draft:

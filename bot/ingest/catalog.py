@@ -92,15 +92,16 @@ class Catalog:
     collections: tuple[tuple[str, CollectionInfo], ...] = ()
     kinds: dict[str, DocumentKind] = field(default_factory=dict)
     """Terms type (folded) → the kind of document it usually is."""
+    _by_name: dict[str, ServiceInfo] = field(default_factory=dict, compare=False, repr=False)
+    """Folded name, OTA folder name or alias → the first service that has it, filled on first use."""
 
     def service(self, name: str) -> ServiceInfo | None:
         """The service whose name, OTA folder name or alias is `name`, case-insensitively."""
-        key = fold(name)
-        for info in self.services:
-            names = (info.name, *info.ota_names, *info.aliases)
-            if any(fold(candidate) == key for candidate in names):
-                return info
-        return None
+        if not self._by_name and self.services:
+            for info in self.services:
+                for candidate in (info.name, *info.ota_names, *info.aliases):
+                    self._by_name.setdefault(fold(candidate), info)
+        return self._by_name.get(fold(name))
 
     def canonical_name(self, name: str) -> str:
         info = self.service(name)

@@ -24,15 +24,21 @@ class _Lexicon(Data):
     synonyms: dict[str, tuple[str, ...]]
 
 
+class _Stopwords(Data):
+    """bm25s' own stop-word lists, copied so that answering does not import bm25s (and scipy)."""
+
+    en: frozenset[str]
+    fr: frozenset[str]
+
+
 @lru_cache(maxsize=4)
 def stopwords(language: str = "en") -> frozenset[str]:
-    """What BM25 ignores: bm25s' list for the language (imported on first use), and for English policybot's
-    own additions."""
-    from bm25s.stopwords import STOPWORDS_EN, STOPWORDS_FRENCH
-
+    """What BM25 ignores: bm25s' list for the language (stopwords.toml), and for English policybot's own
+    additions (lexicon.toml)."""
+    lists = load("stopwords.toml", _Stopwords)
     if language == "fr":
-        return frozenset(STOPWORDS_FRENCH)
-    return frozenset(STOPWORDS_EN) | load("lexicon.toml", _Lexicon).stopwords
+        return lists.fr
+    return lists.en | load("lexicon.toml", _Lexicon).stopwords
 
 
 def synonyms() -> dict[str, tuple[str, ...]]:
@@ -72,43 +78,73 @@ def expand_query(text: str, language: str = "en", targets: Sequence[str] = ("en"
 
 
 class LexicalIndex:
-    """BM25 over a fixed list of texts, scored for all texts at once (a few ms for ten thousand)."""
+    """BM25 over a fixed list of texts, scored for all texts at once (a few ms for ten thousand).
+
+    bm25s builds the index (each text's precomputed term scores, a sparse matrix with one column per stem)
+    and writes it; reading it back and scoring a query are plain numpy on those arrays, as bm25s does them,
+    so that answering imports neither bm25s nor scipy."""
 
     def __init__(self, texts: Sequence[str], languages: Sequence[str] | None = None) -> None:
-        import bm25s
+        import numpy as np
 
         languages = languages or ["en"] * len(texts)
         self.size = len(texts)
-        self._retriever = bm25s.BM25(k1=1.2, b=0.75)
+        self._retriever: Any = None
         self._vocab: dict[str, int] = {}
+        self._data = self._indices = self._indptr = np.zeros(0, dtype=np.int32)
         if not texts:
             return  # bm25s cannot index nothing; every query then scores nothing
+        import bm25s
+
         corpus_tokens = [tokenize(t, lang) or ["\x00empty"] for t, lang in zip(texts, languages, strict=True)]
+        self._retriever = bm25s.BM25(k1=1.2, b=0.75)
         self._retriever.index(corpus_tokens, show_progress=False)
         self._vocab = dict(self._retriever.vocab_dict)
+        held = self._retriever.scores
+        self._data, self._indices, self._indptr = held["data"], held["indices"], held["indptr"]
 
     def save(self, folder: Path) -> None:
         """Write the index to `folder` (bm25s' own files), for `load` to read instead of re-tokenising."""
+        if self._retriever is None:
+            raise ValueError("an empty BM25 index is not saved; it is built again at once")
         self._retriever.save(str(folder), show_progress=False)
 
     @classmethod
     def load(cls, folder: Path, size: int) -> LexicalIndex:
         """An index that `save` wrote for `size` texts; ValueError when the files are not that index."""
-        import bm25s
+        import json
 
+        import numpy as np
+
+        params = json.loads((folder / "params.index.json").read_text(encoding="utf-8"))
+        if params.get("method") != "lucene" or params.get("dtype") != "float32":
+            raise ValueError(f"the BM25 index in {folder} is not a float32 Lucene BM25 index")
         index = cls([])
-        index._retriever = bm25s.BM25.load(str(folder), show_progress=False)
-        index._vocab = dict(index._retriever.vocab_dict)
+        index._vocab = json.loads((folder / "vocab.index.json").read_text(encoding="utf-8"))
+        index._data = np.load(folder / "data.csc.index.npy", allow_pickle=False)
+        index._indices = np.load(folder / "indices.csc.index.npy", allow_pickle=False)
+        index._indptr = np.load(folder / "indptr.csc.index.npy", allow_pickle=False)
         index.size = size
-        scored = int(index._retriever.scores["num_docs"])
+        scored = int(params["num_docs"])
         if scored != size:
             raise ValueError(f"the BM25 index in {folder} holds {scored} texts, not {size}")
+        arrays = (index._data, index._indices, index._indptr)
+        if (
+            len(arrays[0]) != len(arrays[1])
+            or len(arrays[2]) < max(1, len(index._vocab))
+            or arrays[2][-1] != len(arrays[0])
+        ):
+            raise ValueError(f"the BM25 index in {folder} is damaged (its arrays do not fit its vocabulary)")
         return index
 
     def scores(self, query_tokens: Sequence[str]) -> NDArray[np.float32]:
+        """Every text's BM25 score for the query stems (a repeated stem counts again), as bm25s scores them."""
         import numpy as np
 
-        known = [t for t in query_tokens if t in self._vocab]
-        if not known or self.size == 0:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._retriever.get_scores(known), dtype=np.float32)
+        scores = np.zeros(self.size, dtype=np.float32)
+        for token in query_tokens:
+            column = self._vocab.get(token)
+            if column is not None and column + 1 < len(self._indptr):  # bm25s' "" token has no column
+                start, end = int(self._indptr[column]), int(self._indptr[column + 1])
+                scores[self._indices[start:end]] += self._data[start:end]  # one entry per text in a column
+        return scores

@@ -128,9 +128,25 @@ def find_services(
     return known, unknown
 
 
+_made: dict[tuple[int, tuple[str, ...]], tuple[Catalog, list[_Candidate]]] = {}
+
+
 def _candidates(available: Iterable[str], catalog: Catalog) -> list[_Candidate]:
     """Every platform a question may name: only the catalog's platforms are matched with a typo, so that
-    everyday words ("artists") are never read as a lesser-known platform ("Artlist")."""
+    everyday words ("artists") are never read as a lesser-known platform ("Artlist"). Made once per catalog
+    and list of indexed platforms (the same for every question a generation answers)."""
+    key = (id(catalog), tuple(available))
+    held = _made.get(key)
+    if held is not None and held[0] is catalog:
+        return held[1]
+    made = _make_candidates(key[1], catalog)
+    if len(_made) > 16:
+        _made.clear()
+    _made[key] = (catalog, made)
+    return made
+
+
+def _make_candidates(available: Iterable[str], catalog: Catalog) -> list[_Candidate]:
     available_names = list(dict.fromkeys(catalog.canonical_name(n) for n in available))
     candidates: list[_Candidate] = []
     for name in available_names:

@@ -75,6 +75,24 @@ def _data() -> _Topics:
     return load("topics.toml", _Topics)
 
 
+def evidence_pattern(pattern: str) -> re.Pattern[str]:
+    """A topic's evidence pattern, compiled case-insensitive with `.` matching newlines. One made only of
+    lookaheads ("(?=.*A)(?=.*B)": A and B both somewhere in the text) finds a match at some position exactly
+    when it finds one at the start, so it is anchored there: unanchored, `search` tries every position and
+    each rescans the rest of the text, which is quadratic in the text's length."""
+    flags = re.I | re.S
+    return re.compile(rf"\A(?:{pattern})" if _only_lookaheads(pattern, flags) else pattern, flags)
+
+
+def _only_lookaheads(pattern: str, flags: int) -> bool:
+    try:
+        from re import _constants, _parser  # type: ignore[attr-defined]  # the standard library's parser
+    except ImportError:  # another Python: leave the pattern as written
+        return False
+    parsed = _parser.parse(pattern, flags)
+    return len(parsed) > 0 and all(op is _constants.ASSERT and av[0] == 1 for op, av in parsed)
+
+
 def _topic(entry: _TopicEntry) -> Topic:
     return Topic(
         id=entry.id,
@@ -82,7 +100,7 @@ def _topic(entry: _TopicEntry) -> Topic:
         question=entry.question,
         pattern=re.compile(entry.pattern or r"(?!)", re.I),
         stances=entry.stances,
-        evidence=re.compile(entry.evidence, re.I | re.S),
+        evidence=evidence_pattern(entry.evidence),
         core=entry.core,
         categories=entry.categories,
         examples=entry.examples,
