@@ -1,15 +1,20 @@
 """Load test for `POST /api/ask`: N concurrent clients on loopback, bounded by a request count and a time
-limit (it always stops by itself), printing latency percentiles, throughput, status codes and the server's
-memory before and after.
+limit (it always stops by itself), printing latency percentiles, throughput, errors, status codes and the
+server's memory: before and after, and sampled every second during the run (the whole process tree: with
+--workers, the supervisor and every worker), with its growth from the first to the last quarter of the run.
 
     .venv/bin/python eval/load.py --data-dir /tmp/web-index --clients 10 --requests 200
     .venv/bin/python eval/load.py --data-dir /tmp/web-index --clients 20 --duration 60 --requests 2000
+    .venv/bin/python eval/load.py --data-dir DIR --clients 20 --duration 60 --requests 100000 --workers 2 --report /tmp/load
+    .venv/bin/python eval/load.py --data-dir DIR --clients 4 --duration 10 --workers 2 --report /tmp/loadsmoke
     .venv/bin/python eval/load.py --url http://127.0.0.1:7860 --pid 1234 --clients 10 --requests 200
     .venv/bin/python eval/load.py --data-dir /tmp/w --chroma-url http://127.0.0.1:8000 --requests 500
 
-Without --url it starts its own `policybot serve --no-chat` on a free port (rate limit off, so the figures
-measure answering, not refusing) and stops it at the end. Questions are taken in turn from
+Without --url it starts its own `policybot serve --no-chat [--workers N]` on a free port (rate limit off, so
+the figures measure answering, not refusing) and stops it at the end. Questions are taken in turn from
 eval/questions.jsonl (with their history and dates), a mix of answers and abstentions like real traffic.
+--report DIR writes DIR/load.json (every figure and the time series: memory over time, every request, and
+per second the answers, errors and p50/p95 latency) and DIR/load.png (latency and memory over time).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import socket
 import statistics
@@ -34,6 +40,8 @@ import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
 QUESTIONS = ROOT / "eval" / "questions.jsonl"
+SAMPLE_SECONDS = 1.0
+"""How often the server's memory is sampled during the run."""
 
 
 @dataclass
@@ -45,10 +53,19 @@ class Results:
     memory_every: int = 0
     memory_mb: list[tuple[int, float]] = field(default_factory=list)
     """(requests done, server RSS in MB), every `memory_every` requests: flat, or growing with the count."""
+    began: float = field(default_factory=time.perf_counter)
+    """perf_counter() at the start of the run: the zero of every time below."""
+    requests: list[tuple[float, float, str]] = field(default_factory=list)
+    """Every request: (seconds from the start of the run to its answer, latency in ms, status)."""
+    samples: list[tuple[float, float, float]] = field(default_factory=list)
+    """Every SAMPLE_SECONDS: (seconds from the start, RSS of the server's whole process tree in MB, RSS of its
+    largest process in MB)."""
 
     def record(self, status: str, ms: float) -> None:
+        at = time.perf_counter() - self.began
         with self.lock:
             self.statuses[status] += 1
+            self.requests.append((at, ms, status))
             if status == "200":
                 self.latencies_ms.append(ms)
             done = sum(self.statuses.values())
@@ -85,17 +102,56 @@ def percentile(values: list[float], q: float) -> float:
 
 def rss_mb(pid: int | None) -> float | None:
     """Resident memory of a process and its children, in MB."""
+    tree = tree_rss_mb(pid)
+    return tree[0] if tree is not None else None
+
+
+def tree_rss_mb(pid: int | None) -> tuple[float, float] | None:
+    """Resident memory of a process and all its descendants (a server with workers is a tree), in MB: the
+    total, and that of its largest single process. None when the process is gone."""
     if pid is None:
         return None
     try:
         process = psutil.Process(pid)
-        total = process.memory_info().rss
+        sizes = [process.memory_info().rss]
         for child in process.children(recursive=True):
-            with contextlib.suppress(psutil.Error):
-                total += child.memory_info().rss
-        return total / 1e6
+            with contextlib.suppress(psutil.Error):  # a child may end between the listing and the reading
+                sizes.append(child.memory_info().rss)
+        return sum(sizes) / 1e6, max(sizes) / 1e6
     except psutil.Error:
         return None
+
+
+class MemorySampler:
+    """A background thread that samples `pid`'s process tree into `results.samples` every `every` seconds,
+    from `start()` to `stop()` (one sample at each end too, so that a short run still has a start and an end)."""
+
+    def __init__(self, pid: int | None, results: Results, every: float = SAMPLE_SECONDS) -> None:
+        self.pid, self.results, self.every = pid, results, every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="memory-sampler", daemon=True)
+
+    def start(self) -> None:
+        if self.pid is not None:
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread.is_alive():
+            self._stop.set()
+            self._thread.join()
+            self._sample()
+
+    def _loop(self) -> None:
+        self._sample()
+        while not self._stop.wait(self.every):
+            self._sample()
+
+    def _sample(self) -> None:
+        tree = tree_rss_mb(self.pid)
+        if tree is not None:
+            at = time.perf_counter() - self.results.began
+            with self.results.lock:
+                self.results.samples.append((at, *tree))
 
 
 def free_port() -> int:
@@ -105,7 +161,9 @@ def free_port() -> int:
         return port
 
 
-def start_server(data_dir: Path, port: int, chroma_url: str = "") -> subprocess.Popen[bytes]:
+def start_server(
+    data_dir: Path, port: int, chroma_url: str = "", workers: int = 1
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "POLICYBOT_DATA_DIR": str(data_dir),
@@ -115,7 +173,27 @@ def start_server(data_dir: Path, port: int, chroma_url: str = "") -> subprocess.
         "TRANSFORMERS_OFFLINE": "1",
     }
     command = [sys.executable, "-m", "bot", "serve", "--no-chat", "--port", str(port)]
+    command += ["--workers", str(workers)]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+
+
+def stop_server(server: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """SIGTERM, which a server with workers passes on to them; after `timeout` s, kill the whole tree (killing
+    the supervisor alone would leave its workers running)."""
+    try:
+        tree = psutil.Process(server.pid).children(recursive=True)
+    except psutil.Error:
+        tree = []
+    server.terminate()
+    try:
+        server.wait(timeout)
+    except subprocess.TimeoutExpired:
+        for process in tree:
+            with contextlib.suppress(psutil.Error):
+                process.kill()
+        server.kill()
+        server.wait(10)
+    psutil.wait_procs(tree, timeout=timeout)
 
 
 def wait_healthy(url: str, server: subprocess.Popen[bytes] | None, timeout: float = 180.0) -> dict[str, Any]:
@@ -147,8 +225,11 @@ def run(
     *,
     memory_pid: int | None = None,
     memory_every: int = 0,
+    sample_seconds: float = SAMPLE_SECONDS,
 ) -> tuple[Results, float]:
+    """Send the requests; with `memory_pid`, sample that process tree's memory every `sample_seconds`."""
     results = Results(memory_pid=memory_pid, memory_every=memory_every)
+    sampler = MemorySampler(memory_pid, results, sample_seconds)
     counter = iter(range(requests))
     counter_lock = threading.Lock()
     stop_at = time.monotonic() + duration
@@ -172,11 +253,15 @@ def run(
                 results.record(status, (time.perf_counter() - began) * 1000)
 
     threads = [threading.Thread(target=client, name=f"client-{n}") for n in range(clients)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results.began = began = time.perf_counter()
+    sampler.start()
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sampler.stop()
     return results, time.perf_counter() - began
 
 
@@ -202,6 +287,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--questions", type=Path, default=QUESTIONS, help="JSONL with question/history/as_of."
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="Worker processes of the server it starts (`policybot serve --workers N`; default 1).",
+    )
+    parser.add_argument(
+        "--report",
+        type=Path,
+        metavar="DIR",
+        help="Write DIR/load.json (figures and time series) and DIR/load.png (latency and memory over time).",
+    )
     parser.add_argument("--json", action="store_true", help="Also print the figures as one JSON line.")
     return parser
 
@@ -218,6 +315,25 @@ class Measured:
     after: float | None
 
 
+def warm_up(url: str, bodies: list[dict[str, Any]], count: int, timeout: float, workers: int = 1) -> None:
+    """`count` unmeasured questions, spread over the file so that some are answered (the first answer loads
+    what abstentions skip). With workers, `workers` senders at once, each request on a new connection, so
+    that every worker is likely to get its share: which process accepts a connection is the kernel's choice,
+    and a worker still starting takes none (its start-up can then show in the first seconds of the run)."""
+    picked = bodies[:: max(1, len(bodies) // max(1, count))][:count]
+
+    def send() -> None:
+        for body in picked:
+            with contextlib.suppress(httpx.HTTPError):
+                httpx.post(f"{url}/api/ask", json=body, timeout=timeout)
+
+    senders = [threading.Thread(target=send, name=f"warm-up-{n}") for n in range(max(1, workers))]
+    for sender in senders:
+        sender.start()
+    for sender in senders:
+        sender.join()
+
+
 def measure(
     args: argparse.Namespace, url: str, pid: int | None, server: subprocess.Popen[bytes] | None
 ) -> Measured:
@@ -225,10 +341,7 @@ def measure(
     try:
         health = wait_healthy(url, server)
         bodies = load_bodies(args.questions)
-        with httpx.Client(base_url=url, timeout=args.timeout) as http:
-            # Spread over the file, so that some are answered: the first answer loads what abstentions skip.
-            for body in bodies[:: max(1, len(bodies) // max(1, args.warmup))][: args.warmup]:
-                http.post("/api/ask", json=body)
+        warm_up(url, bodies, args.warmup, args.timeout, args.workers)
         before = rss_mb(pid)
         results, seconds = run(
             url,
@@ -243,34 +356,82 @@ def measure(
         after = rss_mb(pid)
     finally:
         if server is not None:
-            server.terminate()
-            try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
+            stop_server(server)
     return Measured(url, health, results, seconds, before, after)
 
 
-def figures(measured: Measured, clients: int) -> dict[str, Any]:
+def growth_percent(samples: list[tuple[float, float, float]]) -> float | None:
+    """How much larger the server is at the end of the run than at its start: the mean total RSS of the last
+    quarter of the samples over that of the first quarter, minus 1, in percent (None under 2 samples). A
+    quarter, not one sample, at each end: one sample is as likely to catch a request's short-lived buffers."""
+    if len(samples) < 2:
+        return None
+    quarter = max(1, len(samples) // 4)
+    first = statistics.fmean(mb for _, mb, _ in samples[:quarter])
+    last = statistics.fmean(mb for _, mb, _ in samples[-quarter:])
+    return (last / first - 1) * 100 if first else None
+
+
+def per_second(requests: list[tuple[float, float, str]], seconds: float) -> list[dict[str, Any]]:
+    """The run second by second: requests answered in [t, t+1), how many were 200s (answers), how many not
+    (errors), and the p50/p95 latency of the 200s (None in a second without one)."""
+    slots = max(1, math.ceil(seconds)) if seconds > 0 else 1
+    latencies: list[list[float]] = [[] for _ in range(slots)]
+    counts = [[0, 0] for _ in range(slots)]  # [answers, errors]
+    for at, ms, status in requests:
+        slot = min(slots - 1, max(0, int(at)))
+        counts[slot][status != "200"] += 1
+        if status == "200":
+            latencies[slot].append(ms)
+    return [
+        {
+            "t": slot,
+            "requests": sum(counts[slot]),
+            "answers": counts[slot][0],
+            "errors": counts[slot][1],
+            "p50_ms": round(percentile(latencies[slot], 50), 1) if latencies[slot] else None,
+            "p95_ms": round(percentile(latencies[slot], 95), 1) if latencies[slot] else None,
+        }
+        for slot in range(slots)
+    ]
+
+
+def _mb(value: float | None) -> float | None:
+    return round(value, 1) if value is not None else None
+
+
+def figures(measured: Measured, clients: int, workers: int = 1) -> dict[str, Any]:
     results, seconds, before, after = measured.results, measured.seconds, measured.before, measured.after
     done = sum(results.statuses.values())
     lat = results.latencies_ms
+    samples = results.samples
+    growth = growth_percent(samples)
     return {
         "url": measured.url,
         "documents": measured.health.get("documents"),
         "clients": clients,
+        "workers": workers,
         "requests": done,
         "seconds": round(seconds, 2),
         "throughput_rps": round(done / seconds, 2) if seconds else None,
+        "answers": results.statuses.get("200", 0),
+        "answers_per_s": round(results.statuses.get("200", 0) / seconds, 2) if seconds else None,
+        "errors": done - results.statuses.get("200", 0),
         "statuses": dict(results.statuses),
         "p50_ms": round(percentile(lat, 50), 1),
         "p95_ms": round(percentile(lat, 95), 1),
         "p99_ms": round(percentile(lat, 99), 1),
         "max_ms": round(max(lat), 1) if lat else None,
         "mean_ms": round(statistics.fmean(lat), 1) if lat else None,
-        "server_rss_mb_before": round(before, 1) if before is not None else None,
-        "server_rss_mb_after": round(after, 1) if after is not None else None,
+        "server_rss_mb_before": _mb(before),
+        "server_rss_mb_after": _mb(after),
         "server_rss_mb_during": [[n, round(mb, 1)] for n, mb in results.memory_mb],
+        "rss_samples": len(samples),
+        "server_rss_mb_start": _mb(samples[0][1]) if samples else None,
+        "server_rss_mb_max": _mb(max(mb for _, mb, _ in samples)) if samples else None,
+        "server_rss_mb_end": _mb(samples[-1][1]) if samples else None,
+        "largest_process_rss_mb_max": _mb(max(mb for _, _, mb in samples)) if samples else None,
+        "rss_growth_percent": round(growth, 1) if growth is not None else None,
     }
 
 
@@ -282,6 +443,10 @@ def print_figures(measured: Measured, figures: dict[str, Any]) -> None:
     )
     print(f"status codes: {dict(sorted(results.statuses.items()))}")
     print(
+        f"answers (200s): {figures['answers']} ({figures['answers_per_s']} answers/s) · errors: {figures['errors']}"
+        f" · server workers: {figures['workers']}"
+    )
+    print(
         f"latency of 200s: p50 {figures['p50_ms']} ms · p95 {figures['p95_ms']} ms · p99 {figures['p99_ms']} ms · "
         f"max {figures['max_ms']} ms"
     )
@@ -292,6 +457,94 @@ def print_figures(measured: Measured, figures: dict[str, Any]) -> None:
             "server memory during the run: "
             + " · ".join(f"{mb:.0f} MB at {n}" for n, mb in results.memory_mb)
         )
+    if results.samples:
+        growth = figures["rss_growth_percent"]
+        print(
+            f"server memory every {SAMPLE_SECONDS:g} s ({figures['rss_samples']} samples, whole process tree): "
+            f"start {figures['server_rss_mb_start']:.0f} MB · max {figures['server_rss_mb_max']:.0f} MB · "
+            f"end {figures['server_rss_mb_end']:.0f} MB · largest process max "
+            f"{figures['largest_process_rss_mb_max']:.0f} MB · growth first → last quarter "
+            + (f"{growth:+.1f} %" if growth is not None else "n/a")
+        )
+
+
+def write_report(folder: Path, found: dict[str, Any], results: Results, seconds: float) -> tuple[Path, Path]:
+    """DIR/load.json (the figures and every time series) and DIR/load.png (the chart); their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    seconds_table = per_second(results.requests, seconds)
+    report = {
+        **found,
+        "series": {
+            "rss_mb": [
+                [round(t, 2), round(total, 1), round(largest, 1)] for t, total, largest in results.samples
+            ],
+            "rss_mb_columns": ["t_s", "total_mb", "largest_process_mb"],
+            "per_second": seconds_table,
+            "requests": [[round(t, 3), round(ms, 1), status] for t, ms, status in results.requests],
+            "requests_columns": ["t_s", "latency_ms", "status"],
+        },
+    }
+    data, chart = folder / "load.json", folder / "load.png"
+    data.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+    write_chart(chart, results.requests, results.samples, seconds_table, title=_chart_title(found))
+    return data, chart
+
+
+def _chart_title(found: dict[str, Any]) -> str:
+    return (
+        f"POST /api/ask · {found['clients']} clients · {found['workers']} worker(s) · {found['requests']} requests "
+        f"in {found['seconds']:.0f} s · {found['answers_per_s']} answers/s · {found['errors']} errors"
+    )
+
+
+def write_chart(
+    path: Path,
+    requests: list[tuple[float, float, str]],
+    samples: list[tuple[float, float, float]],
+    seconds_table: list[dict[str, Any]],
+    title: str = "POST /api/ask",
+) -> None:
+    """Two panels on one time axis: latency (every answer faintly, the per-second p50 and p95 over it, errors
+    marked at the foot) and the server's memory (the whole tree and its largest process)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, sharex=True, figsize=(10, 7), height_ratios=(3, 2))
+    answered = [(t, ms) for t, ms, status in requests if status == "200"]
+    if answered:
+        top.scatter(*zip(*answered, strict=True), s=6, alpha=0.15, color="tab:gray", label="each answer")
+    for key, colour in (("p50_ms", "tab:blue"), ("p95_ms", "tab:orange")):
+        points = [(row["t"] + 0.5, row[key]) for row in seconds_table if row[key] is not None]
+        if points:
+            top.plot(*zip(*points, strict=True), color=colour, marker=".", label=f"{key[:3]} per second")
+    errors = [t for t, _, status in requests if status != "200"]
+    if errors:
+        top.plot(errors, [0] * len(errors), "x", color="tab:red", label=f"error ({len(errors)})")
+    top.set_ylabel("latency (ms)")
+    top.set_ylim(bottom=0)
+    top.grid(alpha=0.3)
+    top.legend(loc="upper right", fontsize="small")
+    if samples:
+        times = [t for t, _, _ in samples]
+        bottom.plot(
+            times, [mb for _, mb, _ in samples], color="tab:green", label="server, whole process tree"
+        )
+        bottom.plot(times, [mb for _, _, mb in samples], color="tab:purple", label="largest process")
+        bottom.set_ylim(bottom=0)
+        bottom.legend(loc="lower right", fontsize="small")
+    else:
+        bottom.text(
+            0.5, 0.5, "memory not sampled (no server process id)", ha="center", transform=bottom.transAxes
+        )
+    bottom.set_ylabel("RSS (MB)")
+    bottom.set_xlabel("seconds from the start of the run")
+    bottom.grid(alpha=0.3)
+    fig.suptitle(title, fontsize="medium")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -299,6 +552,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.clients < 1 or args.requests < 1 or args.duration <= 0:
         parser.error("--clients and --requests must be at least 1, --duration above 0")
+    if args.workers < 1:
+        parser.error(f"--workers must be at least 1, got {args.workers}")
+    if args.url and args.workers != 1:
+        parser.error(
+            "--workers sets up the server this script starts; with --url, start it with --workers yourself"
+        )
     server = None
     pid = args.pid
     url = (args.url or "").rstrip("/")
@@ -307,11 +566,14 @@ def main() -> None:
             parser.error("give --url of a running server, or --data-dir of an index to serve")
         port = free_port()
         url = f"http://127.0.0.1:{port}"
-        server = start_server(args.data_dir, port, args.chroma_url)
+        server = start_server(args.data_dir, port, args.chroma_url, args.workers)
         pid = server.pid
     measured = measure(args, url, pid, server)
-    found = figures(measured, args.clients)
+    found = figures(measured, args.clients, args.workers)
     print_figures(measured, found)
+    if args.report is not None:
+        data, chart = write_report(args.report, found, measured.results, measured.seconds)
+        print(f"report: {data} · {chart}")
     if args.json:
         print(json.dumps(found))
 

@@ -1,21 +1,34 @@
 """How the app is served: uvicorn with every limit set (header size, a deadline for each request's headers,
 open connections, keep-alive, a graceful shutdown that ends), forwarded headers left to the guard, protocol
-errors answered in the API's JSON shape, and logs no request can flood."""
+errors answered in the API's JSON shape, and logs no request can flood; in one process, or in several worker
+processes on one socket, each building the same app from the settings the parent hands over."""
 
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
+import os
+import sys
+import typing
 from http import HTTPStatus
 from typing import Any
 
 import uvicorn
+from pydantic import SecretStr
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from ..settings import Settings
-from .asgi import error_body
+from .asgi import error_body, shorten
 from .logs import bound_std_streams, log_config
 
 KEEP_ALIVE_SECONDS = 5
+WORKER_ENV = "POLICYBOT_SERVE_WORKER"
+"""Where `policybot serve --workers N` hands its workers the app to build: JSON, see `worker_handover`."""
+WORKER_START_SECONDS = 60
+"""How long the supervisor waits on a worker's health check. uvicorn's 5 s is too short for a worker that is
+loading the model and the index on a busy machine: a restart (SIGHUP) would give up on every new worker."""
 
 
 class ServerConfig(uvicorn.Config):
@@ -92,9 +105,11 @@ class GuardedH11Protocol(H11Protocol):
         self.transport.close()
 
 
-def server_config(app: Any, settings: Settings, host: str, port: int, *, logs: bool = True) -> ServerConfig:
+def server_config(
+    app: Any, settings: Settings, host: str, port: int, *, logs: bool = True, **options: Any
+) -> ServerConfig:
     """The uvicorn config `policybot serve` runs `app` with. `logs=False` leaves the process's logging as it
-    is (a server inside a test), warnings only."""
+    is (a server inside a test), warnings only; `options` are more of uvicorn's (workers, factory)."""
     return ServerConfig(
         app,
         host=host,
@@ -114,6 +129,7 @@ def server_config(app: Any, settings: Settings, host: str, port: int, *, logs: b
         log_level=None if logs else "warning",
         client_timeout=settings.client_timeout,
         max_connections=settings.max_connections,
+        **options,
     )
 
 
@@ -121,3 +137,91 @@ def run(app: Any, settings: Settings, host: str, port: int) -> None:
     """Serve `app` until SIGINT or SIGTERM; open streams get `shutdown_timeout` seconds to end."""
     bound_std_streams()
     uvicorn.Server(server_config(app, settings, host, port)).run()
+
+
+def run_workers(settings: Settings, host: str, port: int, workers: int, *, chat: bool) -> int:
+    """Serve with `workers` processes sharing one socket (uvicorn's supervisor, which restarts a worker that
+    dies) until SIGINT or SIGTERM; each builds its app with `worker_app`. Returns the exit status: 0, or
+    uvicorn's start-up failure when a worker could not start (the supervisor then stops them all)."""
+    from uvicorn.supervisors import Multiprocess
+
+    os.environ[WORKER_ENV] = worker_handover(settings, chat=chat)  # the workers inherit the environment
+    bound_std_streams()
+    config = server_config(
+        f"{__name__}:worker_app",
+        settings,
+        host,
+        port,
+        factory=True,
+        workers=workers,
+        timeout_worker_healthcheck=WORKER_START_SECONDS,
+    )
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    failed = any(process.exitcode == STARTUP_FAILURE for process in supervisor.processes)
+    return STARTUP_FAILURE if failed else 0
+
+
+def _holds_secret(annotation: Any) -> bool:
+    return annotation is SecretStr or any(_holds_secret(arg) for arg in typing.get_args(annotation))
+
+
+def worker_handover(settings: Settings, *, chat: bool) -> str:
+    """What a worker needs to build the parent's app, as JSON: every setting as the parent has it (the command
+    line's additions included) and the options. Secrets are left out: the worker reads them from the
+    environment it inherits, as the parent did, so no key is ever copied into another variable."""
+    secrets = {name for name, field in Settings.model_fields.items() if _holds_secret(field.annotation)}
+    return json.dumps({"settings": settings.model_dump(mode="json", exclude=secrets), "chat": chat})
+
+
+def read_handover(raw: str | None) -> tuple[Settings, bool]:
+    """The settings and the chat option in `raw` (WORKER_ENV's value), validated like the environment."""
+    if not raw:
+        raise ValueError(
+            f"{WORKER_ENV} is not set: this app factory is for the workers of `policybot serve --workers N`; "
+            "start the server with that command"
+        )
+    try:
+        held = json.loads(raw)
+        fields, chat = held["settings"], held["chat"]
+        if not isinstance(fields, dict) or not isinstance(chat, bool):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise ValueError(
+            f"{WORKER_ENV} is not what `policybot serve --workers N` writes (got {shorten(raw)!r}); "
+            "start the server with that command instead of setting it by hand"
+        ) from None
+    unknown = sorted(set(fields) - set(Settings.model_fields))
+    if unknown:
+        raise ValueError(
+            f"{WORKER_ENV} names settings this version does not have: {', '.join(unknown)}; "
+            "restart `policybot serve` so that the parent and its workers run the same code"
+        )
+    return Settings(**fields), chat  # pydantic names any bad value
+
+
+def worker_app() -> Any:
+    """The app factory each worker of `policybot serve --workers N` calls (uvicorn's `factory=True`): the app
+    the parent would have built, from WORKER_ENV, with the model and the index loaded before the worker takes
+    its first connection. A failure ends the worker with uvicorn's start-up status, so the supervisor stops
+    instead of restarting a worker that cannot start."""
+    try:
+        settings, chat = read_handover(os.environ.get(WORKER_ENV))
+        bound_std_streams()
+        _preload(settings)
+        from .app import create_app
+
+        return create_app(settings, chat=chat)
+    except Exception:
+        logging.getLogger("uvicorn.error").exception("policybot: this worker could not build the app")
+        sys.exit(STARTUP_FAILURE)
+
+
+def _preload(settings: Settings) -> None:
+    from ..errors import PolicybotError
+    from ..retrieve.searcher import open_searcher
+
+    try:
+        open_searcher(settings)
+    except PolicybotError as exc:  # /api/health answers 503 until it can be opened
+        logging.getLogger("uvicorn.error").warning("policybot: worker %d: %s", os.getpid(), exc)
