@@ -1,5 +1,5 @@
-"""The `policybot` command line: `main` is the entry point (`policybot = "bot.cli:main"`)."""
+"""The `policybot` command line: `main` is the click group, `run` the program (`policybot = "bot.cli:run"`)."""
 
-from .main import main
+from .main import main, run
 
-__all__ = ["main"]
+__all__ = ["main", "run"]

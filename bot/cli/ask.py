@@ -73,6 +73,9 @@ def ask(
     Without QUESTION, reads one question per line from standard input and prints one JSON object per
     line (loading the model once); a line that fails prints {"question", "error"} and the rest go on.
     """
+    from ..index.embeddings import preload
+
+    preload(obj.settings)  # the model loads while the answering code is imported and the index read
     from ..answer.ask import ask as ask_question
     from ..answer.schema import answer_json
     from .render import answer_text

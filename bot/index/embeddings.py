@@ -192,6 +192,20 @@ def _save_quietly(path: Path, vectors: NDArray[np.float32]) -> None:
         return
 
 
+def preload(settings: Settings) -> None:
+    """Start loading the model `settings` choose in a background thread, for a command that will embed a
+    question soon: the loading overlaps the command's own imports and reading of the index. Any error is
+    left for the first real use to raise, with its message."""
+
+    def load() -> None:
+        try:
+            embedder_for(settings).encode(["warm up"])
+        except Exception:  # raised again, with its message, where the model is used
+            return
+
+    threading.Thread(target=load, name="policybot-model-preload", daemon=True).start()
+
+
 @lru_cache(maxsize=4)
 def get_embedder(
     batch_size: int = 16, precision: str = "auto", onnx_file: Path | None = None

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .generation import Generation
     from .store import IndexStore
 
-SNAPSHOT_VERSION = "3"
+SNAPSHOT_VERSION = "4"
 COMPLETE = "complete.json"
 """Written last: a folder without it was not finished and is ignored."""
 
@@ -44,6 +44,8 @@ class Chunks:
     columns: dict[str, list[Any]]
     vectors: NDArray[np.float32]
     """One row per id, in the order of `ids`."""
+    sections: list[list[str]] | None = None
+    """The "section" column read as lists (as the copy keeps it, not to parse 20,000 JSON strings at start)."""
 
     @property
     def count(self) -> int:
@@ -71,6 +73,7 @@ class Chunks:
             [self.texts[i] for i in order],
             {key: [column[i] for i in order] for key, column in self.columns.items()},
             self.vectors[order],
+            None if self.sections is None else [self.sections[i] for i in order],
         )
 
 
@@ -106,10 +109,18 @@ def read_copy(settings: Settings, generation: Generation) -> ServingCopy | None:
         held = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
         vectors = np.load(folder / "vectors.npy", allow_pickle=False)
-        chunks = Chunks(list(held["ids"]), list(held["texts"]), dict(held["columns"]), vectors)
+        chunks = Chunks(
+            list(held["ids"]), list(held["texts"]), dict(held["columns"]), vectors, list(held["sections"])
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    sizes = {len(chunks.ids), len(chunks.texts), vectors.shape[0], done.get("chunks")}
+    sizes = {
+        len(chunks.ids),
+        len(chunks.texts),
+        len(chunks.sections or ()),
+        vectors.shape[0],
+        done.get("chunks"),
+    }
     sizes.update(len(column) for column in chunks.columns.values())
     if len(sizes) != 1:
         return None
@@ -154,7 +165,8 @@ def write_copy(
                 raise OSError(f"stored text {sha} is missing")
             (scratch / "texts" / f"{sha}.txt").write_text(text, encoding="utf-8")
         (scratch / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-        held = {"ids": chunks.ids, "texts": chunks.texts, "columns": chunks.columns}
+        sections = [json.loads(section) for section in chunks.columns.get("section", [])]
+        held = {"ids": chunks.ids, "texts": chunks.texts, "columns": chunks.columns, "sections": sections}
         (scratch / "chunks.json").write_text(json.dumps(held, ensure_ascii=False), encoding="utf-8")
         np.save(scratch / "vectors.npy", np.ascontiguousarray(chunks.vectors, dtype=np.float32))
         done = {"version": SNAPSHOT_VERSION, "generation": generation.name, "chunks": len(chunks.ids)}

@@ -77,7 +77,7 @@ class Searcher:
         self.ids, self.texts, self.vectors = held.ids, held.texts, held.vectors
         self._chunks = held
         self.position = {chunk_id: i for i, chunk_id in enumerate(self.ids)}
-        self.sections = [tuple(json.loads(section)) for section in held.column("section")]
+        self.sections = [tuple(s) for s in held.sections or [json.loads(s) for s in held.column("section")]]
         self.chunk_version_ids: list[str] = held.column("version_id")
         self.version_index = {vid: i for i, vid in enumerate(self.versions)}
         self.chunk_version = np.array(
