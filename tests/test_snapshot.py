@@ -202,3 +202,30 @@ def test_a_publish_that_fails_half_way_leaves_no_pointer_file(index_copy, monkey
     monkeypatch.undo()
     store.publish(serving, manifest)
     assert read_pointer(settings) == serving
+
+
+@pytest.mark.integration
+def test_the_copy_keeps_each_versions_clauses_and_the_recorded_changes(index_copy) -> None:  # type: ignore[no-untyped-def]
+    from bot.changes.query import record_for
+    from bot.changes.record import current_record
+    from bot.index.snapshot import snapshot_dir
+    from bot.index.store import open_store
+    from bot.parse.clauses import parse_clauses
+
+    settings = index_copy
+    searcher = _from_copy(settings)  # never opens Chroma on its own
+    for version_id in searcher.versions:
+        parsed = parse_clauses(searcher.version_document(version_id))
+        assert searcher.clauses(version_id) == parsed  # as the indexer kept them
+    record = record_for(searcher)
+    assert searcher._store is None  # the changes came from the copy too
+    assert record == current_record(open_store(settings), searcher.generation)
+
+    version_id = next(iter(searcher.versions))
+    kept = snapshot_dir(settings, searcher.generation) / "clauses" / f"{version_id}.json"
+    kept.write_text("[[", encoding="utf-8")
+    (kept.parent.parent / "changes.json").write_text("not a record", encoding="utf-8")
+    again = _from_copy(settings)
+    assert again.clauses(version_id) == searcher.clauses(version_id)  # parsed again, and kept again
+    assert kept.read_text(encoding="utf-8").startswith("[[[")
+    assert record_for(again) == record  # from Chroma this once

@@ -66,6 +66,26 @@ def _encode(record: ChangeRecord) -> str:
     return base64.b64encode(zlib.compress(raw, 6)).decode("ascii")
 
 
+KEPT = "changes.json"
+"""The name of a generation's record in its serving copy (bot/index/snapshot.py)."""
+
+
+def kept_text(record: ChangeRecord) -> str:
+    """`record` as the serving copy keeps it."""
+    return _encode(record)
+
+
+def kept_record(text: str | None, generation: str, current: str) -> ChangeRecord | None:
+    """The record the serving copy keeps, when it is the generation's and of the current algorithm."""
+    try:
+        record = _decode(text) if text else None
+    except (ValueError, KeyError, TypeError, zlib.error):
+        return None
+    if record is None or record.generation != generation or record.algorithm != current:
+        return None
+    return record
+
+
 def _decode(encoded: str) -> ChangeRecord | None:
     data = json.loads(zlib.decompress(base64.b64decode(encoded)).decode("utf-8"))
     if data.get("format") != FORMAT:

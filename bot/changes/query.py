@@ -15,8 +15,8 @@ from ..index.store import IndexStore, open_store
 from ..ingest.catalog import load_catalog
 from ..retrieve.topics import BY_ID, TOPICS, canonical_topic
 from ..settings import Settings
-from .log import ChangeRecord
-from .record import current_record
+from .log import KEPT, ChangeRecord, kept_record, kept_text
+from .record import algorithm, current_record
 from .types import Change
 
 if TYPE_CHECKING:
@@ -83,13 +83,22 @@ def _locate(source: Source) -> tuple[IndexStore, Generation]:
 
 
 def record_for(source: Source) -> ChangeRecord:
-    """The changes of the generation `source` serves (computed and stored once if it has none yet)."""
-    store, generation = _locate(source)
-    return current_record(store, generation)
+    """The changes of the generation `source` serves (computed and stored once if it has none yet). A searcher
+    reads them from its serving copy, where the indexer keeps them, and opens Chroma only when it has none."""
+    if isinstance(source, Settings | IndexStore):
+        return current_record(*_locate(source))
+    current = algorithm(str(source.manifest.get("parser_version", "")))
+    record = kept_record(source.copy.kept(KEPT), source.generation.name, current)
+    if record is None:
+        record = current_record(source.store, source.generation)
+        source.copy.keep(KEPT, kept_text(record))
+    return record
 
 
 def indexed_services(source: Source) -> list[str]:
     """Every platform the index holds (with or without changes), as it spells them."""
+    if not isinstance(source, Settings | IndexStore):
+        return list(source.services)
     store, generation = _locate(source)
     manifest = store.manifest(generation)
     return sorted({d["service"] for d in manifest["documents"]}, key=str.casefold)

@@ -189,11 +189,11 @@ def build_index(
             manifest = build_manifest(
                 chunked.corpus, chunked.clauses, chunked.chunks, generation, [str(d) for d in corpus_dirs]
             )
-            _record_changes(store, generation, chunked, current, step)
+            kept = _record_changes(store, generation, chunked, current, step)
             # What the next `ask` starts from, written before the pointer moves so that a server that sees
             # the new generation finds its copy ready (a copy of a generation never published is only unused).
             texts = {v.provenance.text_sha256: v.text for v in chunked.corpus.versions}
-            write_copy(settings, generation, manifest, written, texts.get)
+            write_copy(settings, generation, manifest, written, texts.get, chunked.clauses, kept)
             _publish(store, lease, generation, manifest, written.count, current, report)
         finally:
             lease.release()
@@ -309,12 +309,14 @@ def _record_changes(
     chunked: _ChunkedCorpus,
     current: Generation | None,
     step: Progress,
-) -> None:
+) -> dict[str, str]:
     """What changed between consecutive versions, recorded with the generation before it is published (one
-    upsert; pairs already compared under `current` are reused, so ids and first-seen times carry over)."""
-    from ..changes.record import record_build_changes  # the changes package needs the store, not the builder
+    upsert; pairs already compared under `current` are reused, so ids and first-seen times carry over); returned
+    as the file the serving copy keeps it in."""
+    from ..changes.log import KEPT, kept_text  # the changes package needs the store, not the builder
+    from ..changes.record import record_build_changes
 
-    record_build_changes(
+    record = record_build_changes(
         store,
         generation,
         chunked.corpus.versions,
@@ -323,6 +325,7 @@ def _record_changes(
         progress=step,
         parser_version=PARSER_VERSION,
     )
+    return {KEPT: kept_text(record)}
 
 
 def _publish(

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..types import text_sha256
+from ..types import Clause, Provenance, text_sha256
 
 if TYPE_CHECKING:
     import numpy as np
@@ -92,6 +92,43 @@ class ServingCopy:
             return None
         return text if text_sha256(text) == sha else None
 
+    def clauses(self, provenance: Provenance, parse: Callable[[], list[Clause]]) -> list[Clause]:
+        """The clauses of the version `provenance` names, as the copy keeps them (written by the indexer, or
+        by the first process that parsed them with `parse`): parsing a long document costs a second."""
+        path = self.folder / "clauses" / f"{provenance.version_id}.json"
+        try:
+            rows = json.loads(path.read_text(encoding="utf-8"))
+            return [Clause(provenance, tuple(r[0]), str(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows]
+        except (OSError, ValueError, KeyError, TypeError, IndexError):
+            parsed = parse()
+            keep_file(path, json.dumps(clause_rows(parsed), ensure_ascii=False))
+            return parsed
+
+    def kept(self, name: str) -> str | None:
+        """A file another part of policybot keeps with the generation (its recorded changes), or None."""
+        try:
+            return (self.folder / name).read_text(encoding="utf-8")
+        except (OSError, ValueError):
+            return None
+
+    def keep(self, name: str, content: str) -> None:
+        keep_file(self.folder / name, content)
+
+
+def clause_rows(clauses: Sequence[Clause]) -> list[list[Any]]:
+    return [[list(c.section), c.label, c.start, c.end, c.text] for c in clauses]
+
+
+def keep_file(path: Path, content: str) -> None:
+    """Write one file into a copy, whole or not at all; a copy that cannot be written only means work again."""
+    scratch = path.with_name(f".{path.name}.{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        scratch.write_text(content, encoding="utf-8")
+        os.replace(scratch, path)
+    except OSError:
+        scratch.unlink(missing_ok=True)
+
 
 def snapshot_dir(settings: Settings, generation: Generation) -> Path:
     return settings.data_dir / "snapshots" / generation.name
@@ -148,6 +185,8 @@ def write_copy(
     manifest: dict[str, Any],
     chunks: Chunks,
     texts: Callable[[str], str | None],
+    clauses: Sequence[Clause] = (),
+    kept: dict[str, str] | None = None,
 ) -> bool:
     """Write the generation's serving copy (texts read through `texts` by SHA-256) and drop other
     generations' copies. False when it could not be written (a read-only or full disk, a text missing)."""
@@ -157,7 +196,17 @@ def write_copy(
     folder = snapshot_dir(settings, generation)
     shas = sorted({v["text_sha256"] for d in manifest["documents"] for v in d["versions"]})
 
+    by_version: dict[str, list[Clause]] = {}
+    for clause in clauses:
+        by_version.setdefault(clause.provenance.version_id, []).append(clause)
+
     def write(scratch: Path) -> None:
+        (scratch / "clauses").mkdir()
+        for version_id, parsed in by_version.items():
+            rows = json.dumps(clause_rows(parsed), ensure_ascii=False)
+            (scratch / "clauses" / f"{version_id}.json").write_text(rows, encoding="utf-8")
+        for name, content in (kept or {}).items():
+            (scratch / name).write_text(content, encoding="utf-8")
         (scratch / "texts").mkdir()
         for sha in shas:
             text = texts(sha)

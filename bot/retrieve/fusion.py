@@ -4,6 +4,7 @@ retrieval and by the evaluation's ablations and benchmarks."""
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from ..types import Hit
@@ -13,6 +14,16 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 K = TypeVar("K", bound=Hashable)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidates:
+    hits: tuple[Hit, ...]
+    """Fused, best first, one per clause."""
+    dense: tuple[tuple[str, float], ...]
+    """(chunk id, cosine similarity), nearest first."""
+    lexical: tuple[tuple[str, float], ...]
+    """(chunk id, BM25 score), best first."""
 
 
 def reciprocal_rank_fusion(rankings: Sequence[Sequence[K]], k: int) -> dict[K, float]:

@@ -12,16 +12,19 @@ from typing import TypeVar
 T = TypeVar("T")
 
 LIMIT = 60_000
-"""Entries kept: about 6 MB of keys and small values."""
+"""Entries kept of small values (whether a pattern finds something): a few MB."""
+STEMS_LIMIT = 4_000
+"""Chunks whose stems are kept: a set of stems takes a few KB, so this bound is what keeps memory flat."""
 
 
 class Memo:
-    def __init__(self, limit: int = LIMIT) -> None:
-        if limit < 1:
-            raise ValueError(f"a memo must keep at least one entry, got limit={limit!r}")
+    def __init__(self, limit: int = LIMIT, stems_limit: int = STEMS_LIMIT) -> None:
+        if limit < 1 or stems_limit < 1:
+            raise ValueError(f"a memo must keep at least one entry, got {limit!r} and {stems_limit!r}")
         self.limit = limit
         self._held: dict[Hashable, object] = {}
         self._lock = threading.Lock()
+        self._stems = Memo(stems_limit, 1) if stems_limit > 1 else self
 
     def __len__(self) -> int:
         return len(self._held)
@@ -47,4 +50,4 @@ class Memo:
         """The BM25 stems of `text`, a `part` ("text", "section") of chunk `chunk_id`."""
         from .lexical import tokenize
 
-        return self.get(("stems", part, chunk_id), lambda: frozenset(tokenize(text, language)))
+        return self._stems.get(("stems", part, chunk_id), lambda: frozenset(tokenize(text, language)))

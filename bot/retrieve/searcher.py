@@ -9,7 +9,6 @@ import json
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -23,7 +22,7 @@ from ..parse.clauses import parse_clauses
 from ..settings import Settings
 from ..types import Clause, DocumentVersion, Hit
 from .documents import DocumentEntry, VersionEntry, documents_from_manifest
-from .fusion import fold_hits, masked_top, reciprocal_rank_fusion
+from .fusion import Candidates, fold_hits, masked_top, reciprocal_rank_fusion
 from .language import LANGUAGES
 from .lexical import expand_query
 from .memo import Memo
@@ -32,16 +31,6 @@ from .snapshot import lexical_index
 if TYPE_CHECKING:
     import numpy as np
     from numpy.typing import NDArray
-
-
-@dataclass(frozen=True, slots=True)
-class Candidates:
-    hits: tuple[Hit, ...]
-    """Fused, best first, one per clause."""
-    dense: tuple[tuple[str, float], ...]
-    """(chunk id, cosine similarity), nearest first."""
-    lexical: tuple[tuple[str, float], ...]
-    """(chunk id, BM25 score), best first."""
 
 
 class Searcher:
@@ -62,7 +51,7 @@ class Searcher:
         self.settings = settings
         self.generation = generation
         self.embedder = embedder
-        self._copy = copy
+        self.copy = copy
         self._store = store
         self.manifest = copy.manifest
         self.documents = documents_from_manifest(self.manifest)
@@ -108,7 +97,7 @@ class Searcher:
         with self._texts_lock:
             held = self._texts.get(sha)
         if held is None:
-            held = self._copy.text(sha) or self.store.text(sha)
+            held = self.copy.text(sha) or self.store.text(sha)
             if held is not None:
                 with self._texts_lock:
                     self._texts[sha] = held
@@ -157,7 +146,8 @@ class Searcher:
         notes, change answers, comparisons and diffs all read them, often several times per question."""
         held = self._clauses.get(version_id)
         if held is None:
-            held = self._clauses[version_id] = parse_clauses(self.version_document(version_id))
+            parse = lambda: parse_clauses(self.version_document(version_id))  # noqa: E731
+            held = self._clauses[version_id] = self.copy.clauses(self.versions[version_id].provenance, parse)
         return held
 
     def version_document(self, version_id: str) -> DocumentVersion:

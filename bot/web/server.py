@@ -218,10 +218,10 @@ def worker_app() -> Any:
 
 
 def _preload(settings: Settings) -> None:
+    from ..answer.ready import get_ready
     from ..errors import PolicybotError
-    from ..retrieve.searcher import open_searcher
 
     try:
-        open_searcher(settings)
+        get_ready(settings)
     except PolicybotError as exc:  # /api/health answers 503 until it can be opened
         logging.getLogger("uvicorn.error").warning("policybot: worker %d: %s", os.getpid(), exc)
