@@ -24,7 +24,7 @@ class Memo:
         self.limit = limit
         self._held: dict[Hashable, object] = {}
         self._lock = threading.Lock()
-        self._stems = Memo(stems_limit, 1) if stems_limit > 1 else self
+        self._stems = self if stems_limit == limit else Memo(stems_limit, stems_limit)
 
     def __len__(self) -> int:
         return len(self._held)
