@@ -12,13 +12,13 @@ With a Chroma server (`chroma_url`), other machines publish, so the file is neve
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from ..settings import Settings
 from .generation import Generation
+from .snapshot import keep_file
 
 POINTER_FILE = "serving.json"
 LOCK_SECONDS = 30.0
@@ -70,12 +70,7 @@ def write_pointer(settings: Settings, generation: Generation) -> None:
         "created": generation.created,
         "source": generation.source,
     }
-    scratch = path.with_name(f".{path.name}.{os.getpid()}")
-    try:
-        scratch.write_text(json.dumps(held), encoding="utf-8")
-        os.replace(scratch, path)
-    except OSError:
-        scratch.unlink(missing_ok=True)  # a read-only data dir: readers keep reading Chroma
+    keep_file(path, json.dumps(held))  # a data dir it cannot be written to: readers keep reading Chroma
 
 
 def clear_pointer(settings: Settings) -> None:

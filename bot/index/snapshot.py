@@ -140,8 +140,8 @@ def read_copy(settings: Settings, generation: Generation) -> ServingCopy | None:
 
     folder = snapshot_dir(settings, generation)
     try:
-        done = json.loads((folder / COMPLETE).read_text(encoding="utf-8"))
-        if done.get("version") != SNAPSHOT_VERSION or done.get("generation") != generation.name:
+        done = _completed(folder, generation)
+        if done is None:
             return None
         held = json.loads((folder / "chunks.json").read_text(encoding="utf-8"))
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
@@ -166,12 +166,20 @@ def read_copy(settings: Settings, generation: Generation) -> ServingCopy | None:
     return ServingCopy(generation.name, manifest, chunks, folder)
 
 
+def _completed(folder: Path, generation: Generation) -> dict[str, Any] | None:
+    """What `folder`'s COMPLETE file says, when it is a finished copy of `generation` by this code (raises
+    OSError or ValueError when it cannot be read)."""
+    done: dict[str, Any] = json.loads((folder / COMPLETE).read_text(encoding="utf-8"))
+    if done.get("version") != SNAPSHOT_VERSION or done.get("generation") != generation.name:
+        return None
+    return done
+
+
 def read_counts(settings: Settings, generation: Generation) -> dict[str, int] | None:
     """The clause and chunk counts of the generation's manifest, from a complete copy (None otherwise)."""
     folder = snapshot_dir(settings, generation)
     try:
-        done = json.loads((folder / COMPLETE).read_text(encoding="utf-8"))
-        if done.get("version") != SNAPSHOT_VERSION or done.get("generation") != generation.name:
+        if _completed(folder, generation) is None:
             return None
         counts = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["counts"]
         return {"clauses": int(counts["clauses"]), "chunks": int(counts["chunks"])}
